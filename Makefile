@@ -1,0 +1,41 @@
+# Two commands for a fresh machine with Python 3.11 and Java 17: `make demo` and `make test`.
+# Everything else (the .venv, Delta's jars) is set up on the way, once.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JARS_STAMP := .cache/jars/.complete
+CONF ?= conf/local.yaml
+
+.PHONY: setup jars demo test bench clean mlflow-ui
+
+setup: $(STAMP) $(JARS_STAMP)
+	@$(PY) -c "from jobs.session import check_java; check_java()"
+
+$(STAMP): setup.py constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,bench]"
+	@touch $@
+
+jars: $(JARS_STAMP)
+$(JARS_STAMP): $(STAMP) conf/base.yaml tools/fetch_jars.py
+	$(PY) tools/fetch_jars.py
+	@touch $@
+
+# Generates the default synthetic delivery (unless already there) and runs every stage on it.
+demo: setup
+	$(PY) -m jobs.generate_extracts --conf $(CONF) --if-missing
+	@echo "Synthetic extracts in work/raw (hidden truth in work/truth)."
+
+test: setup
+	$(PY) -m pytest tests
+
+bench: setup
+	$(PY) -m bench.run_all
+
+mlflow-ui: setup
+	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///work/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+
+clean:
+	rm -rf work

@@ -1,0 +1,1 @@
+"""Benchmarks: print figures and write them to bench/results/."""

@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transformations that build the SIREN x month panel."""

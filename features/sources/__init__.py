@@ -1,0 +1,1 @@
+"""One module per extract: explicit schema, parser (French names renamed here, once)."""

@@ -1,0 +1,1 @@
+"""Entry points of the pipeline: one thin module per stage, plus the runtime they share."""

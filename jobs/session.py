@@ -1,0 +1,94 @@
+"""The one factory of SparkSessions: master, Delta extensions, UTC, shuffle partitions, from conf."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from pyspark.sql import SparkSession
+
+from jobs.config import Config
+
+log = logging.getLogger(__name__)
+
+MIN_JAVA = 17
+
+
+class SetupError(RuntimeError):
+    """The machine lacks something Spark needs (Java, Delta's jars); the message says what to do."""
+
+
+def check_java() -> int:
+    """Return the major version of the `java` Spark will use; raise a clear error if too old or absent."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise SetupError(
+            f"Java {MIN_JAVA} or newer is required by Spark and was not found: install a JDK "
+            f"{MIN_JAVA} (e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME."
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        raise SetupError(f"could not read the Java version from `{java} -version`: {out!r}")
+    major = int(match.group(1))
+    if major == 1:  # "1.8.0" style
+        major = int(match.group(2))
+    if major < MIN_JAVA:
+        raise SetupError(
+            f"Spark needs Java {MIN_JAVA} or newer; `{java}` is Java {major}. "
+            f"Install a newer JDK or point JAVA_HOME at one."
+        )
+    return major
+
+
+def delta_jars(conf: Config) -> list[Path]:
+    """The cached Delta jars (`make jars` resolves them from Maven Central once)."""
+    jars_dir = conf.root / conf["spark"]["jars_dir"]
+    jars = sorted(jars_dir.glob("*.jar"))
+    if not jars:
+        raise SetupError(
+            f"Delta Lake's jars are missing from {jars_dir}: run `make jars` once (needs Maven)."
+        )
+    return jars
+
+
+def _launched_by_spark_submit() -> bool:
+    # spark-submit starts the JVM first and hands PySpark its gateway port.
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_session(conf: Config, app_name: str | None = None, master: str | None = None) -> SparkSession:
+    """Create (or reuse) the SparkSession configured by `conf["spark"]`, with Delta enabled.
+
+    Under `spark-submit` the master and the classpath are the launcher's; otherwise the master comes
+    from conf (or `master`) and Delta's jars from the project's cache, so no network is needed.
+    """
+    spark_conf = conf["spark"]
+    builder = SparkSession.builder.appName(app_name or spark_conf["app_name"])
+    if not _launched_by_spark_submit():
+        check_java()
+        builder = builder.master(master or spark_conf.get("master") or "local[*]")
+        builder = builder.config("spark.jars", ",".join(str(j) for j in delta_jars(conf)))
+    for key, value in (spark_conf.get("settings") or {}).items():
+        if value is not None:
+            builder = builder.config(key, str(value))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(spark_conf.get("log_level", "WARN"))
+    return session
+
+
+@contextmanager
+def stage(session: SparkSession, name: str) -> Iterator[None]:
+    """Label the Spark jobs run inside the block, so the Spark UI reads like the pipeline."""
+    context = session.sparkContext
+    context.setJobDescription(name)
+    try:
+        yield
+    finally:
+        context.setJobDescription(None)

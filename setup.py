@@ -1,0 +1,39 @@
+"""Early-warning pipeline for French firms in difficulty: Spark, Delta Lake, MLflow."""
+from setuptools import find_packages, setup
+
+setup(
+    name="early-warning",
+    version="0.1.0",
+    description="Finds French firms heading for insolvency months ahead, from administrative extracts",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["jobs", "features", "features.*", "training", "training.*",
+                                    "synthetic", "synthetic.*"]),
+    include_package_data=True,
+    install_requires=[
+        # Delta 4.3.x supports Spark 4.1.x (delta-spark 4.3.1 requires pyspark>=4.0.1,<=4.1.1);
+        # the Maven jars in build/pom.xml follow the same pair.
+        "pyspark==4.1.1",
+        "delta-spark==4.3.1",
+        "mlflow>=3.5,<4",
+        # pyspark 4.1 warns on pandas 3: keep pandas 2.x.
+        "pandas>=2.2,<3",
+        "pyarrow>=17",
+        "numpy>=1.26,<3",
+        "pyyaml>=6",
+        "openpyxl>=3.1",
+        "matplotlib>=3.8",
+        "deltalake>=1.0",
+        "psutil>=5.9",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "chispa==0.12.0"],
+        "bench": ["lightgbm>=4.5", "duckdb>=1.1"],
+    },
+    entry_points={
+        "console_scripts": [
+            f"ew-{stage.replace('_', '-')}=jobs.{stage}:cli"
+            for stage in ("generate_extracts", "ingest", "build_panel", "train", "score",
+                          "export_region", "pipeline")
+        ]
+    },
+)

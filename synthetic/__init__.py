@@ -1,0 +1,1 @@
+"""Generator of realistic synthetic extracts: a simulated economy of firms."""

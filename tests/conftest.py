@@ -1,0 +1,32 @@
+"""One Spark session for the whole test run: local[2], 2 shuffle partitions, UI off, UTC, Delta."""
+from __future__ import annotations
+
+import pytest
+
+from jobs.config import load_config
+from jobs.session import build_session
+
+TEST_SPARK_SETTINGS = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "2g",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.sql.adaptive.enabled": "false",
+}
+
+
+@pytest.fixture(scope="session")
+def conf():
+    """The project's local configuration, as the jobs read it."""
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def spark(conf):
+    """The session-scoped SparkSession, built by the project's one session factory."""
+    conf["spark"]["settings"].update(TEST_SPARK_SETTINGS)
+    session = build_session(conf, app_name="tests", master="local[2]")
+    yield session
+    session.stop()

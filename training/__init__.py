@@ -1,0 +1,1 @@
+"""Datasets, splits, the Spark ML pipeline, evaluation, explanations, tracking, scoring."""
