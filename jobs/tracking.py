@@ -1,0 +1,35 @@
+"""MLflow's global state, set from conf: tracking URI, registry URI, experiment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from jobs.config import Config
+
+
+def tracking_uri(conf: Config) -> str:
+    """The tracking URI of conf, with a relative `sqlite:///` path resolved against the project root."""
+    uri = conf["mlflow"]["tracking_uri"]
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        db_path = conf.root / uri[len(prefix):]
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(db_path)
+    return uri
+
+
+def configure_mlflow(conf: Config) -> MlflowClient:
+    """Point MLflow at conf's store, create the experiment if needed, and return a client."""
+    uri = tracking_uri(conf)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    name = conf["mlflow"]["experiment"]
+    if mlflow.get_experiment_by_name(name) is None:
+        artifacts = Path(conf["mlflow"]["artifact_location"])
+        artifacts = artifacts if artifacts.is_absolute() else conf.root / artifacts
+        artifacts.mkdir(parents=True, exist_ok=True)
+        mlflow.create_experiment(name, artifact_location=artifacts.as_uri())
+    mlflow.set_experiment(name)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
