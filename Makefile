@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-JARS_STAMP := .cache/jars/.complete
+JARS_STAMP := $(VENV)/.delta-jars
 CONF ?= conf/local.yaml
 
 .PHONY: setup jars demo test bench clean mlflow-ui

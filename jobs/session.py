@@ -47,15 +47,22 @@ def check_java() -> int:
     return major
 
 
-def delta_jars(conf: Config) -> list[Path]:
-    """The cached Delta jars (`make jars` resolves them from Maven Central once)."""
-    jars_dir = conf.root / conf["spark"]["jars_dir"]
-    jars = sorted(jars_dir.glob("*.jar"))
-    if not jars:
+def spark_jars_dir() -> Path:
+    """The jars folder of the installed PySpark: the classpath of `python -m` and `spark-submit`."""
+    import pyspark
+
+    return Path(pyspark.__file__).parent / "jars"
+
+
+def check_delta_jars(conf: Config) -> None:
+    """Raise a clear error unless every Delta jar named in conf is on the local Spark's classpath."""
+    names = {"{1}-{2}.jar".format(*c.split(":")) for c in conf["spark"]["delta_jars"]}
+    missing = sorted(n for n in names if not (spark_jars_dir() / n).exists())
+    if missing:
         raise SetupError(
-            f"Delta Lake's jars are missing from {jars_dir}: run `make jars` once (needs Maven)."
+            f"Delta Lake's jars are not installed in {spark_jars_dir()} ({', '.join(missing)}): "
+            f"run `make jars` once (downloads them from Maven Central into .cache/jars)."
         )
-    return jars
 
 
 def _launched_by_spark_submit() -> bool:
@@ -66,15 +73,16 @@ def _launched_by_spark_submit() -> bool:
 def build_session(conf: Config, app_name: str | None = None, master: str | None = None) -> SparkSession:
     """Create (or reuse) the SparkSession configured by `conf["spark"]`, with Delta enabled.
 
-    Under `spark-submit` the master and the classpath are the launcher's; otherwise the master comes
-    from conf (or `master`) and Delta's jars from the project's cache, so no network is needed.
+    Under `spark-submit` the master and the classpath are the launcher's (on a cluster, add Delta
+    with `--packages`); otherwise the master comes from conf (or `master`), and Delta's jars are
+    those `make jars` installed into the local Spark, so no network is needed.
     """
     spark_conf = conf["spark"]
     builder = SparkSession.builder.appName(app_name or spark_conf["app_name"])
     if not _launched_by_spark_submit():
         check_java()
+        check_delta_jars(conf)
         builder = builder.master(master or spark_conf.get("master") or "local[*]")
-        builder = builder.config("spark.jars", ",".join(str(j) for j in delta_jars(conf)))
     for key, value in (spark_conf.get("settings") or {}).items():
         if value is not None:
             builder = builder.config(key, str(value))

@@ -1,11 +1,13 @@
-"""Download Delta Lake's jars from Maven Central once into the project's jar cache.
+"""Download Delta Lake's jars from Maven Central once into the project's jar cache, and install
+them into the Spark of `.venv` (its `pyspark/jars` folder).
 
-Spark then loads them through `spark.jars` (see jobs/session.py): no network at session start.
-Each jar is checked against the SHA-1 that Maven Central publishes beside it.
+Both `python -m jobs.<stage>` and the venv's `spark-submit jobs/<stage>.py` then find Delta on the
+classpath with no network at start. Each jar is checked against the SHA-1 Maven Central publishes.
 """
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 import urllib.request
 from pathlib import Path
@@ -40,16 +42,30 @@ def fetch(coordinate: str, target_dir: Path) -> Path:
     return target
 
 
+def install(jars: list[Path], spark_jars_dir: Path, managed: set[str]) -> None:
+    """Copy `jars` into Spark's jars folder, removing other versions of the managed artifacts."""
+    for jar in spark_jars_dir.glob("delta-*.jar"):
+        if jar.name not in managed:
+            jar.unlink()
+    for jar in jars:
+        target = spark_jars_dir / jar.name
+        if not target.exists():
+            shutil.copyfile(jar, target)
+
+
 def main() -> None:
+    from jobs.session import spark_jars_dir
+
     conf = load_config(sys.argv[1] if len(sys.argv) > 1 else None)
-    target_dir = conf.root / conf["spark"]["jars_dir"]
-    target_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = conf.root / conf["spark"]["jars_dir"]
+    cache_dir.mkdir(parents=True, exist_ok=True)
     wanted = {jar_url(c)[1] for c in conf["spark"]["delta_jars"]}
-    for stale in target_dir.glob("*.jar"):
+    for stale in cache_dir.glob("*.jar"):
         if stale.name not in wanted:  # a version bump in conf replaces the old jars
             stale.unlink()
-    for coordinate in conf["spark"]["delta_jars"]:
-        print(f"jar {fetch(coordinate, target_dir)}")
+    jars = [fetch(coordinate, cache_dir) for coordinate in conf["spark"]["delta_jars"]]
+    install(jars, spark_jars_dir(), wanted)
+    print(f"Delta jars cached in {cache_dir} and installed in {spark_jars_dir()}")
 
 
 if __name__ == "__main__":
