@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -81,6 +82,8 @@ def build_session(conf: Config, app_name: str | None = None, master: str | None 
     builder = SparkSession.builder.appName(app_name or spark_conf["app_name"])
     if not _launched_by_spark_submit():
         check_java()
+        # Python workers (pandas functions) must run this interpreter, not whatever `python3` is on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         check_delta_jars(conf)
         builder = builder.master(master or spark_conf.get("master") or "local[*]")
     for key, value in (spark_conf.get("settings") or {}).items():
