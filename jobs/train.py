@@ -1,0 +1,85 @@
+"""Train one failure model per horizon on the panel, evaluated out of time and recorded in MLflow.
+
+    python -m jobs.train [--horizon 12|18|24 ...] [--panel-version N] [--from-run RUN_ID]
+
+The panel is read at a recorded Delta version (the latest by default); `--from-run` retrains a
+logged run on exactly its panel version, features and training settings.
+"""
+from __future__ import annotations
+
+import subprocess
+from typing import Sequence
+
+import mlflow
+
+from features import catalog
+from jobs import delta_io
+from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.session import build_session
+from jobs.tracking import configure_mlflow
+from training.trainer import FeatureSpec, train_horizon
+
+
+def git_commit(root) -> str:
+    """The project's current commit, `unknown` outside a git checkout."""
+    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
+def catalogue_spec() -> FeatureSpec:
+    """The model inputs as the feature catalogue defines them."""
+    if not catalog.FEATURES:
+        raise ValueError("the feature catalogue (features/catalog.py) is empty: no model input")
+    return FeatureSpec(
+        names=catalog.feature_names(),
+        fill_values={f.name: f.fill_value for f in catalog.FEATURES},
+        themes={f.name: f.theme for f in catalog.FEATURES},
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = base_parser("Train the failure models (one per horizon) and record them in MLflow.")
+    parser.add_argument("--horizon", type=int, choices=(12, 18, 24), action="append",
+                        help="horizon in months (repeatable; default: training.horizons)")
+    parser.add_argument("--panel-version", type=int, default=None, help="panel Delta version (default: latest)")
+    parser.add_argument("--from-run", default=None,
+                        help="retrain a logged run: its horizon, panel version, features and settings")
+    args = parser.parse_args(argv)
+    conf = config_from_args(args)
+    spark = build_session(conf, app_name="train")
+    client = configure_mlflow(conf)
+    panel_path = conf.path("lake_dir") / "panel"
+
+    if args.from_run:
+        logged = mlflow.artifacts.load_dict(f"runs:/{args.from_run}/training_spec.json")
+        horizons, version = [logged["horizon"]], logged["panel_version"]
+        spec, settings = FeatureSpec(**logged["features"]), logged["training"]
+        tags = {"retrained_from": args.from_run}
+    else:
+        settings, spec = conf["training"], catalogue_spec()
+        horizons = args.horizon or settings["horizons"]
+        version = args.panel_version if args.panel_version is not None else delta_io.current_version(spark, panel_path)
+        tags = {}
+
+    panel = delta_io.read(spark, panel_path, version=version)
+    commit = git_commit(conf.root)
+    for horizon in horizons:
+        with progress(f"train {horizon}m") as counts:
+            result = train_horizon(panel, horizon, spec, settings, client, version, commit, conf, tags)
+            counts.update(
+                panel_version=version,
+                **{f"{split}_rows": c["rows"] for split, c in result.counts.items()},
+                test_auc_pr=round(result.test_auc_pr, 4),
+                **{f"{name}_auc_pr": round(value, 4) for name, value in result.baseline_auc_pr.items()},
+                version=result.version,
+                promoted=result.promoted,
+            )
+    return 0
+
+
+def cli() -> None:
+    run(main)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,317 @@
+"""Training of one horizon, recorded in MLflow: split, search, thresholds, evaluation, baselines,
+registration and promotion.
+
+The caller (jobs/train.py) points MLflow at its store and reads the panel at a known version; this
+module opens one parent run per horizon, with one nested run per search candidate.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+import mlflow
+import mlflow.spark
+import pandas as pd
+import pyspark
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.session import stage
+from training import metrics, plots
+from training.baselines import social_debt_rule
+from training.dataset import (
+    SPLITS,
+    add_class_weight,
+    assign_split,
+    check_split_counts,
+    labelled_live_rows,
+    last_labelled_period,
+    positive_weight,
+    split_counts,
+    split_windows,
+)
+from training.model import gbt_pipeline, grid_candidates, logistic_pipeline, source_feature, with_positive_probability
+from training.registry import model_name, promote, register_challenger, should_promote, version_by_alias, CHAMPION
+
+log = logging.getLogger(__name__)
+
+SCORE_COL = "score"
+WEIGHT_COL = "weight"
+SPLIT_COL = "split"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The model's inputs: feature names in order, their fill values (None: kept missing) and themes."""
+
+    names: list[str]
+    fill_values: dict[str, float | None]
+    themes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HorizonResult:
+    """What a horizon's training produced: its run, registered version and headline test metrics."""
+
+    horizon: int
+    run_id: str
+    version: str
+    promoted: bool
+    beats_baselines: bool
+    test_auc_pr: float
+    baseline_auc_pr: dict[str, float]
+    counts: dict[str, dict[str, float]]
+
+
+def label_column(horizon: int) -> str:
+    """The panel's label column of a horizon."""
+    return f"failure_{horizon}m"
+
+
+def _log_metrics(values: Mapping[str, float], prefix: str = "") -> None:
+    # NaN (e.g. a region without positives) is left out rather than shown as a number.
+    mlflow.log_metrics({f"{prefix}{k}": float(v) for k, v in values.items() if v is not None and math.isfinite(v)})
+
+
+def _score(model: PipelineModel, rows: DataFrame) -> DataFrame:
+    return model.transform(rows).transform(with_positive_probability, SCORE_COL)
+
+
+def _choose_thresholds(valid_scored: DataFrame, label: str, settings: Mapping) -> tuple[dict[str, float], metrics.Curve]:
+    bins = settings["metrics"]["score_bins"]
+    valid_curve = metrics.curve(metrics.score_histogram(valid_scored, SCORE_COL, label, bins), bins)
+    betas = settings["thresholds"]
+    return {name: metrics.best_fbeta_threshold(valid_curve, beta) for name, beta in betas.items()}, valid_curve
+
+
+def _evaluate(scored: DataFrame, label: str, thresholds: Mapping[str, float], settings: Mapping, by_region: bool):
+    """Test metrics, curve and per-group histogram of scored rows."""
+    m = settings["metrics"]
+    groups = [settings["region_column"]] if by_region else []
+    histogram = metrics.score_histogram(scored, SCORE_COL, label, m["score_bins"], groups)
+    summary = metrics.summary(histogram, m["score_bins"], thresholds, m["top_shares"])
+    return summary, metrics.curve(histogram, m["score_bins"]), histogram
+
+
+def search(
+    train: DataFrame, valid: DataFrame, spec: FeatureSpec, label: str, settings: Mapping
+) -> tuple[PipelineModel, dict[str, Any], float]:
+    """Fit one GBT per grid candidate (one nested MLflow run each); return the best on validation
+    AUC-PR, its parameters and its validation AUC-PR."""
+    bins = settings["metrics"]["score_bins"]
+    best: tuple[PipelineModel, dict, float] | None = None
+    for index, candidate in enumerate(grid_candidates(settings["search"])):
+        with mlflow.start_run(run_name=f"gbt_candidate_{index}", nested=True):
+            mlflow.log_params(candidate)
+            start = time.monotonic()
+            pipeline = gbt_pipeline(
+                spec.names, spec.fill_values, candidate, label, WEIGHT_COL, settings["seed"],
+                settings["max_bins"], settings["missing_placeholder"],
+            )
+            model = pipeline.fit(train)
+            fit_seconds = time.monotonic() - start
+            valid_curve = metrics.curve(metrics.score_histogram(_score(model, valid), SCORE_COL, label, bins), bins)
+            auc_pr = metrics.average_precision(valid_curve)
+            mlflow.log_metrics({"valid_auc_pr": auc_pr, "fit_seconds": fit_seconds})
+            log.info("candidate %d %s: valid AUC-PR %.4f in %.1fs", index, candidate, auc_pr, fit_seconds)
+            if best is None or auc_pr > best[2]:
+                best = (model, candidate, auc_pr)
+    if best is None:
+        raise ValueError("training.search is empty: no candidate to fit")
+    return best
+
+
+def importances(model: PipelineModel, spec: FeatureSpec) -> tuple[pd.Series, pd.Series]:
+    """Feature importances of the pipeline's GBT by assembler input, and summed by theme."""
+    inputs = model.stages[-2].getInputCols()
+    by_input = pd.Series(model.stages[-1].featureImportances.toArray(), index=inputs)
+    themes = [spec.themes.get(source_feature(name, spec.names), "other") for name in inputs]
+    return by_input, by_input.groupby(themes).sum()
+
+
+def _log_test_artifacts(scored, label, thresholds, settings, curves, histogram, model, spec, horizon) -> None:
+    title = f"failure within {horizon} months, out-of-time test"
+    mlflow.log_figure(plots.pr_curves(curves, f"Precision-recall, {title}"), "plots/pr_curve.png")
+    mlflow.log_figure(plots.roc_curves(curves, f"ROC, {title}"), "plots/roc_curve.png")
+    m = settings["metrics"]
+    calibration = metrics.calibration_table(histogram, m["score_bins"], m["calibration_bins"])
+    mlflow.log_figure(plots.calibration(calibration, f"Calibration, {title}"), "plots/calibration.png")
+    by_input, by_theme = importances(model, spec)
+    mlflow.log_figure(plots.importances(by_input, "GBT importance by feature"), "plots/importance_features.png")
+    mlflow.log_figure(plots.importances(by_theme, "GBT importance by theme"), "plots/importance_themes.png")
+    mlflow.log_table(by_input.rename("importance").rename_axis("feature").reset_index(), "importances.json")
+
+    leads = metrics.lead_times(scored, thresholds, SCORE_COL, label).toPandas()
+    if len(leads):
+        mlflow.log_figure(plots.lead_time(leads, f"Lead time, {title}"), "plots/lead_time.png")
+        for name in thresholds:
+            flagged = leads[f"lead_{name}"].dropna()
+            _log_metrics(
+                {
+                    f"test_failing_firms_flagged_share_{name}": len(flagged) / len(leads),
+                    f"test_lead_time_median_months_{name}": float(flagged.median()) if len(flagged) else math.nan,
+                }
+            )
+
+    regions = metrics.summary_by_group(histogram, settings["region_column"], m["score_bins"], thresholds, m["top_shares"])
+    mlflow.log_table(regions, "region_metrics.json")
+    for row in regions.itertuples(index=False):
+        region = getattr(row, settings["region_column"])
+        _log_metrics({"auc_pr": row.auc_pr, "precision_top5pct": getattr(row, "precision_top5pct", math.nan)},
+                     prefix="test_region_" + str(region) + "_")
+
+
+def _baselines(train, valid, test, spec, label, settings) -> tuple[dict[str, dict[str, float]], dict[str, metrics.Curve]]:
+    """Test metrics and curves of the social-debt rule and of the logistic regression."""
+    rule = settings["baseline_rule"]
+    rule_scored = test.transform(
+        social_debt_rule, rule["debt_columns"], rule["contributions_column"], rule["months"], SCORE_COL
+    )
+    rule_summary, rule_curve, _ = _evaluate(rule_scored, label, {"flagged": 1.0}, settings, by_region=False)
+
+    lr = settings["logistic"]
+    logistic = logistic_pipeline(
+        spec.names, spec.fill_values, label, WEIGHT_COL, lr["max_iter"], lr["reg_param"], settings["missing_placeholder"]
+    ).fit(train)
+    thresholds, _ = _choose_thresholds(_score(logistic, valid), label, settings)
+    lr_summary, lr_curve, _ = _evaluate(_score(logistic, test), label, thresholds, settings, by_region=False)
+    return {"rule": rule_summary, "logistic": lr_summary}, {"social debt rule": rule_curve, "logistic": lr_curve}
+
+
+def _champion_auc_pr(client: MlflowClient, name: str, test: DataFrame, label: str, settings: Mapping) -> float | None:
+    """Test AUC-PR of the current champion on these test rows; None without a champion that can score them."""
+    champion = version_by_alias(client, name, CHAMPION)
+    if champion is None:
+        return None
+    try:
+        model = mlflow.spark.load_model(f"models:/{name}/{champion.version}")
+        summary, _, _ = _evaluate(_score(model, test), label, {}, settings, by_region=False)
+    except Exception as error:  # e.g. the champion needs a feature the panel no longer has
+        log.warning("%s champion version %s cannot score the test rows (%s): not comparable",
+                    name, champion.version, str(error).splitlines()[0])
+        return None
+    return summary["auc_pr"]
+
+
+def pip_requirements() -> list[str]:
+    """What loading the model needs, pinned to the running versions (explicit: inferring them would
+    start a second JVM to load the model)."""
+    return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"]
+
+
+def _log_model(model: PipelineModel, test: DataFrame, spec: FeatureSpec, settings: Mapping) -> str:
+    example = test.select(*spec.names).limit(settings["input_example_rows"])
+    output = model.transform(example).select("prediction").toPandas()
+    example_pdf = example.toPandas()
+    info = mlflow.spark.log_model(
+        model,
+        artifact_path="model",
+        signature=infer_signature(example_pdf, output),
+        input_example=example_pdf,
+        pip_requirements=pip_requirements(),
+    )
+    return info.model_uri
+
+
+def prepare(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping):
+    """The rows of a horizon with their split and class weight (cached), the windows and split counts.
+
+    Raises a ValueError naming the split when one has too few positives.
+    """
+    label, split = label_column(horizon), settings["split"]
+    rows = labelled_live_rows(panel, label)
+    windows = split_windows(last_labelled_period(rows), horizon, split["test_months"], split["valid_months"])
+    rule = settings["baseline_rule"]
+    keep = list(dict.fromkeys(
+        ["siren", "period", settings["region_column"], "failure_date", label, *spec.names,
+         *rule["debt_columns"], rule["contributions_column"]]
+    ))
+    data = rows.transform(
+        assign_split, windows, split["siren_salt"], split["valid_siren_share"], split["test_siren_share"], SPLIT_COL
+    ).select(*keep, SPLIT_COL)
+    counts = split_counts(data, label, SPLIT_COL)
+    check_split_counts(counts, horizon, windows, split["min_positives"])
+    weight = positive_weight(settings["positive_weight"], counts["train"]["rows"], counts["train"]["positives"])
+    return add_class_weight(data, label, weight, WEIGHT_COL).cache(), windows, counts, weight
+
+
+def train_horizon(
+    panel: DataFrame,
+    horizon: int,
+    spec: FeatureSpec,
+    settings: Mapping,
+    client: MlflowClient,
+    panel_version: int,
+    git_commit: str,
+    config: Mapping,
+    tags: Mapping[str, str] | None = None,
+) -> HorizonResult:
+    """Train, evaluate, log, register and maybe promote the model of `horizon` on `panel`.
+
+    Opens a parent MLflow run named `failure_<h>m` in the current experiment; returns its summary.
+    """
+    spark, label, name = panel.sparkSession, label_column(horizon), model_name(horizon)
+    with stage(spark, f"train {name}: split"):
+        data, windows, counts, weight = prepare(panel, horizon, spec, settings)
+    train, valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS)
+    with mlflow.start_run(run_name=name) as run:
+        mlflow.set_tags({"horizon": str(horizon), "model_name": name, **(tags or {})})
+        mlflow.log_params({
+            "horizon": horizon, "panel_version": panel_version, "git_commit": git_commit, "label": label,
+            "n_features": len(spec.names), "positive_weight": weight, **windows.as_params(),
+        })
+        mlflow.log_dict(dict(config), "config.json")
+        mlflow.log_dict(
+            {"horizon": horizon, "panel_version": panel_version, "features": asdict(spec), "training": dict(settings)},
+            "training_spec.json",
+        )
+        for split, values in counts.items():
+            _log_metrics(values, prefix=f"{split}_")
+
+        start = time.monotonic()
+        with stage(spark, f"train {name}: search"):
+            model, params, valid_auc_pr = search(train, valid, spec, label, settings)
+            thresholds, _ = _choose_thresholds(_score(model, valid), label, settings)
+        training_seconds = time.monotonic() - start
+        mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()},
+                           **{f"threshold_{k}": v for k, v in thresholds.items()}})
+        _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": training_seconds})
+
+        with stage(spark, f"train {name}: evaluate"):
+            scored = _score(model, test)
+            test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
+            _log_metrics(test_summary, prefix="test_")
+            baselines, baseline_curves = _baselines(train, valid, test, spec, label, settings)
+            for baseline, values in baselines.items():
+                _log_metrics(values, prefix=f"baseline_{baseline}_test_")
+            _log_test_artifacts(scored, label, thresholds, settings, {"GBT": test_curve, **baseline_curves},
+                                histogram, model, spec, horizon)
+
+        baseline_auc_pr = {baseline: values["auc_pr"] for baseline, values in baselines.items()}
+        beats = all(test_summary["auc_pr"] > value for value in baseline_auc_pr.values())
+        mlflow.set_tag("beats_baselines", str(beats).lower())
+        if not beats:
+            log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
+                        name, test_summary["auc_pr"], baseline_auc_pr)
+
+        with stage(spark, f"train {name}: register"):
+            model_uri = _log_model(model, test, spec, settings)
+            version = register_challenger(client, name, model_uri, run.info.run_id)
+            champion_auc_pr = _champion_auc_pr(client, name, test, label, settings)
+            promoted = should_promote(test_summary["auc_pr"], champion_auc_pr)
+            if champion_auc_pr is not None:
+                _log_metrics({"champion_test_auc_pr": champion_auc_pr})
+            if promoted:
+                promote(client, name, version.version)
+            mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
+    data.unpersist()
+    return HorizonResult(
+        horizon=horizon, run_id=run.info.run_id, version=str(version.version), promoted=promoted,
+        beats_baselines=beats, test_auc_pr=test_summary["auc_pr"], baseline_auc_pr=baseline_auc_pr, counts=counts,
+    )
