@@ -1,0 +1,133 @@
+"""Scoring a month of the panel with the champion models: probabilities, alerts, reasons.
+
+Every function takes the models and the period as arguments; loading them from MLflow and reading
+and writing tables is the job's (jobs/score.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from pyspark.ml import PipelineModel
+from pyspark.ml.classification import GBTClassificationModel
+from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from training.alerts import NONE, AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert
+from training.explain import add_reasons, column_themes, extract_ensemble
+from training.model import with_positive_probability
+
+IDENTITY_COLUMNS = ["siren", "period", "region", "departement", "name", "town", "naf", "headcount"]
+IN_PROCEEDINGS_COLUMNS = IDENTITY_COLUMNS + ["failure_date"]
+HISTORY_SCHEMA = "siren string, period date, alert_level string"
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The model of one horizon used for scoring, with its registry name, version and run params."""
+
+    horizon: int
+    name: str
+    version: str
+    model: PipelineModel
+    params: Mapping[str, str]
+
+
+def probability_col(horizon: int) -> str:
+    """The scores' column of a horizon's probability: `p_<h>m`."""
+    return f"p_{horizon}m"
+
+
+def score_columns(horizons: Sequence[int]) -> list[str]:
+    """The columns of the scores table, in order (docs/TABLES.md, "Scores")."""
+    return IDENTITY_COLUMNS + [probability_col(h) for h in horizons] + [
+        "alert_level", "first_alert", "reasons", "reasons_text", "model_version"
+    ]
+
+
+def model_version_label(champions: Sequence[Champion]) -> str:
+    """The versions used, e.g. `failure_12m:3,failure_18m:3,failure_24m:2`."""
+    return ",".join(f"{c.name}:{c.version}" for c in sorted(champions, key=lambda c: c.horizon))
+
+
+def live_firms(panel: DataFrame, period: dt.date) -> DataFrame:
+    """The panel rows of `period` to score: every perimeter firm not at or after its failure."""
+    return panel.where((F.col("period") == F.lit(period)) & ~F.coalesce(F.col("after_failure"), F.lit(False)))
+
+
+def firms_in_proceedings(panel: DataFrame, period: dt.date) -> DataFrame:
+    """The firms of `period` already in proceedings (at or after their failure): listed, not scored.
+    One row per SIREN, columns IN_PROCEEDINGS_COLUMNS."""
+    return panel.where((F.col("period") == F.lit(period)) & F.col("after_failure")).select(*IN_PROCEEDINGS_COLUMNS)
+
+
+def model_inputs(model: PipelineModel) -> tuple[str, list[str]]:
+    """The GBT's assembled features column and the input columns assembled into it, in order."""
+    gbt = gbt_model(model)
+    for stage in model.stages:
+        if isinstance(stage, VectorAssembler) and stage.getOutputCol() == gbt.getFeaturesCol():
+            return gbt.getFeaturesCol(), list(stage.getInputCols())
+    raise ValueError(f"no VectorAssembler writes the GBT's input column {gbt.getFeaturesCol()!r}")
+
+
+def gbt_model(model: PipelineModel) -> GBTClassificationModel:
+    """The gradient-boosted trees at the end of a fitted pipeline."""
+    last = model.stages[-1]
+    if not isinstance(last, GBTClassificationModel):
+        raise ValueError(f"the pipeline ends with {type(last).__name__}, not a GBTClassificationModel")
+    return last
+
+
+def add_probabilities(firms: DataFrame, champions: Sequence[Champion], keep_inputs_of: int, inputs_col: str) -> DataFrame:
+    """Add `p_<h>m` for each champion, and `inputs_col` (array<double>): the model inputs of the
+    `keep_inputs_of` horizon's champion, as its trees see them. Same rows as `firms`.
+    """
+    # Each pipeline fills nulls in place: carry the firm's own values in a struct, so every model
+    # sees the panel's values, not the previous model's filled ones.
+    packed = firms.select(F.struct(*firms.columns).alias("_firm"))
+    for champion in champions:
+        scored = champion.model.transform(packed.select("*", "_firm.*"))
+        scored = with_positive_probability(scored, probability_col(champion.horizon))
+        kept = [F.col(c) for c in packed.columns] + [F.col(probability_col(champion.horizon))]
+        if champion.horizon == keep_inputs_of:
+            kept.append(vector_to_array(model_inputs(champion.model)[0]).alias(inputs_col))
+        packed = scored.select(*kept)
+    return packed.select("_firm.*", *[c for c in packed.columns if c != "_firm"])
+
+
+def score_period(
+    firms: DataFrame,
+    history: DataFrame,
+    period: dt.date,
+    champions: Sequence[Champion],
+    policy: AlertPolicy,
+    feature_themes: Mapping[str, str] | None = None,
+) -> DataFrame:
+    """The scores of `period`: one row per firm of `firms` (live panel rows of that month), with
+    probabilities, alert level (capped per region), first-alert flag, reasons and model versions.
+
+    `history` holds earlier scores (`siren, period, alert_level`); `feature_themes` maps features to
+    theme keys (default: the catalogue's). Columns: `score_columns`.
+    """
+    explained = next((c for c in champions if c.horizon == policy.horizon), None)
+    if explained is None:
+        raise ValueError(f"no champion for the alert horizon {policy.horizon}")
+    _, inputs = model_inputs(explained.model)
+    horizons = sorted(c.horizon for c in champions)
+    return (
+        firms.transform(add_probabilities, champions, policy.horizon, "_inputs")
+        .transform(assign_alert_level, probability_col(policy.horizon), policy.threshold_high, policy.threshold_moderate)
+        .transform(cap_new_high_alerts, history, period, policy.new_high_cap, probability_col(policy.horizon))
+        .transform(flag_first_alert, history, period, policy.lookback_months)
+        .withColumn("_explain", F.col("alert_level") != NONE)
+        .transform(
+            add_reasons, extract_ensemble(gbt_model(explained.model)), "_inputs", inputs,
+            column_themes(inputs, feature_themes), "_explain", policy.max_themes, policy.max_features,
+        )
+        .withColumn("model_version", F.lit(model_version_label(champions)))
+        .select(*score_columns(horizons))
+    )
+
