@@ -1,0 +1,204 @@
+"""Ingest monthly deliveries: every file of raw/YYMM/ into its bronze Delta table, bad rows into
+quarantine, one ingest_log row per file.
+
+Without --batch, every batch folder not yet in ingest_log is ingested (oldest first, each source's
+files of all those batches in one Spark pass); --batch YYMM (re)ingests one batch. A batch's rows
+are replaced in one commit per table, and ingest_log is written last: it is what marks a batch
+done, so a crashed run is completed by the next one. A file no source recognises, or whose header
+lacks a required column, is reported (the job then exits non-zero) without stopping the others.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from features.calendar import batch_month
+from features.sources.reading import (
+    QUARANTINE_DDL, Source, bronze_rows, file_counts, parse_lines, quarantine_rows, read_lines,
+)
+from features.sources.registry import SOURCES, source_of_file
+from jobs import delta_io
+from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.config import Config
+from jobs.session import build_session, stage
+
+log = logging.getLogger(__name__)
+
+LOG_DDL = (
+    "batch string, source string, file string, rows_read long, rows_loaded long, rows_quarantined long, "
+    "ingested_at timestamp"
+)
+
+
+class IngestError(RuntimeError):
+    """Some delivered files could not be loaded; the message names them and why."""
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    """A file of a batch folder, with the source its name belongs to (None: unknown name)."""
+
+    batch: str
+    name: str
+    path: Path
+    source: Source | None
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where ingestion writes, from conf: bronze tables, quarantine and the log."""
+
+    bronze_dir: Path
+    quarantine: Path
+    log: Path
+
+    @classmethod
+    def from_conf(cls, conf: Config) -> "Lake":
+        lake_dir, tables = conf.path("lake_dir"), conf["ingest"]
+        return cls(lake_dir / tables["bronze_dir"], lake_dir / tables["quarantine_table"], lake_dir / tables["log_table"])
+
+    def bronze(self, source: Source) -> Path:
+        return self.bronze_dir / source.name
+
+
+def batch_folders(raw_dir: Path) -> list[str]:
+    """Names of the batch folders (`YYMM`) under `raw_dir`, oldest first."""
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw directory not found: {raw_dir}")
+    batches = []
+    for child in raw_dir.iterdir():
+        if child.is_dir():
+            try:
+                batch_month(child.name)
+            except ValueError:
+                log.warning("ignoring folder %s: not a batch name YYMM", child)
+                continue
+            batches.append(child.name)
+    return sorted(batches)
+
+
+def delivered_files(raw_dir: Path, batches: Sequence[str]) -> list[DeliveredFile]:
+    """Every file of the given batch folders, recognised by name (hidden `.`/`_` files skipped)."""
+    files = []
+    for batch in batches:
+        for path in sorted((raw_dir / batch).iterdir()):
+            if path.is_file() and not path.name.startswith((".", "_")):
+                files.append(DeliveredFile(batch, path.name, path, source_of_file(path.name)))
+    return files
+
+
+def done_batches(spark: SparkSession, lake: Lake) -> set[str]:
+    """Batches already in ingest_log."""
+    if not delta_io.table_exists(spark, lake.log):
+        return set()
+    return {row.batch for row in delta_io.read(spark, lake.log).select("batch").distinct().collect()}
+
+
+def batches_predicate(column: str, batches: Sequence[str]) -> str:
+    """SQL predicate selecting the rows of `batches`."""
+    return f"{column} IN ({', '.join(delta_io.sql_literal(b) for b in batches)})"
+
+
+def encoding_of(conf: Config, source: Source) -> str:
+    """The encoding conf gives a source's files (`auto` unless configured)."""
+    settings = conf["ingest"]
+    return (settings.get("encodings") or {}).get(source.name, settings["default_encoding"])
+
+
+def ingest_source(
+    spark: SparkSession, conf: Config, lake: Lake, source: Source, files: list[DeliveredFile], batches: list[str]
+) -> list[dict]:
+    """Replace the rows of `batches` in the source's bronze table and in quarantine by what `files`
+    hold (one commit each); return one count row per file (rows_read, rows_loaded,
+    rows_quarantined, file_error)."""
+    if not files and not delta_io.table_exists(spark, lake.bronze(source)):
+        return []  # never delivered: nothing to replace
+    if files:
+        lines = read_lines(spark, [str(f.path) for f in files], encoding_of(conf, source))
+        parsed = parse_lines(lines, source).persist(StorageLevel.MEMORY_AND_DISK)
+        bronze, quarantine = bronze_rows(parsed, source), quarantine_rows(parsed, source.name)
+    else:  # a rerun of batches that no longer deliver this source: their old rows go
+        parsed = None
+        bronze = spark.createDataFrame([], source.bronze_ddl)
+        quarantine = spark.createDataFrame([], QUARANTINE_DDL)
+    try:
+        delta_io.replace_where(bronze, lake.bronze(source), batches_predicate("_batch", batches), ["_batch"])
+        delta_io.replace_where(
+            quarantine, lake.quarantine,
+            f"source = {delta_io.sql_literal(source.name)} AND {batches_predicate('batch', batches)}",
+        )
+        counted = {} if parsed is None else {
+            (row["_batch"], row["_file"]): row.asDict() for row in file_counts(parsed).collect()
+        }
+    finally:
+        if parsed is not None:
+            parsed.unpersist()
+    empty = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "file_error": None}
+    return [
+        {"batch": f.batch, "source": source.name, "file": f.name, **{k: counted.get((f.batch, f.name), empty)[k] for k in empty}}
+        for f in files
+    ]
+
+
+def log_rows(spark: SparkSession, counts: list[dict]) -> DataFrame:
+    """The ingest_log rows of this run, one per file."""
+    rows = [(c["batch"], c["source"], c["file"], c["rows_read"], c["rows_loaded"], c["rows_quarantined"], None)
+            for c in counts]
+    return spark.createDataFrame(rows, LOG_DDL).withColumn("ingested_at", F.current_timestamp())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--batch", default=None, help="(re)ingest this batch only (YYMM)")
+    args = parser.parse_args(argv)
+    conf = config_from_args(args)
+    raw_dir, lake = conf.path("raw_dir"), Lake.from_conf(conf)
+    spark = build_session(conf, app_name="ingest")
+
+    available = batch_folders(raw_dir)
+    if args.batch:
+        if args.batch not in available:
+            raise FileNotFoundError(f"batch folder {raw_dir / args.batch} not found")
+        batches = [args.batch]
+    else:
+        done = done_batches(spark, lake)
+        batches = [b for b in available if b not in done]
+    if not batches:
+        log.info("nothing to ingest: every batch under %s is in ingest_log", raw_dir)
+        return 0
+    log.info("ingesting %d batch(es) %s..%s from %s", len(batches), batches[0], batches[-1], raw_dir)
+
+    files = delivered_files(raw_dir, batches)
+    errors = [f"{f.batch}/{f.name}: file name matches no known extract" for f in files if f.source is None]
+    counts: list[dict] = []
+    for source in SOURCES:
+        mine = [f for f in files if f.source is source]
+        with progress(f"ingest {source.name}") as line, stage(spark, f"ingest {source.name}"):
+            source_counts = ingest_source(spark, conf, lake, source, mine, batches)
+            line.update(files=len(mine), **{k: sum(c[k] for c in source_counts)
+                                            for k in ("rows_read", "rows_loaded", "rows_quarantined")})
+        counts += source_counts
+        errors += [f"{c['batch']}/{c['file']}: {c['file_error']}" for c in source_counts if c["file_error"]]
+    with progress("ingest log") as line, stage(spark, "ingest log"):
+        delta_io.replace_where(log_rows(spark, counts), lake.log, batches_predicate("batch", batches))
+        line.update(batches=len(batches), files=len(counts))
+    for error in errors:
+        log.error("%s", error)
+    if errors:
+        raise IngestError(f"{len(errors)} file(s) not loaded, first: {errors[0]} (fix and rerun with --batch)")
+    return 0
+
+
+def cli() -> None:
+    """Console entry point."""
+    run(main)
+
+
+if __name__ == "__main__":
+    cli()
