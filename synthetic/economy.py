@@ -151,12 +151,13 @@ class Economy:
         self._update_shocks(rng)
         self._evolve_health(rng, month, index)
         self._advance_proceedings(rng, month, events)
-        self._fail(rng, month, events)
-
-        closing = (self.status == ACTIVE) & (rng.random(n) < float(eco["voluntary_closure_per_month"]))
-        self.status[closing] = CLOSED
-        self.closure_month[closing] = month
-        self.end_month[closing] = month
+        # The first month is observed as it is: firms stop at the earliest in the second one.
+        if index > 0:
+            self._fail(rng, month, events)
+            closing = (self.status == ACTIVE) & (rng.random(n) < float(eco["voluntary_closure_per_month"]))
+            self.status[closing] = CLOSED
+            self.closure_month[closing] = month
+            self.end_month[closing] = month
 
         self._evolve_headcount(rng, month, index)
         self.x_history[index] = self.x
