@@ -22,9 +22,10 @@ MONTHS = Melt(
     pattern="^eff[0-9]+$",
     key_name="period",
     key=month_of_headcount_column,
+    key_expects="a one-month column effYYYYQM",
     value_name="headcount",
     value=parse_int,
-    expects="a headcount (whole number)",
+    value_expects="a headcount (whole number)",
 )
 
 ESTABLISHMENT = Source(

@@ -44,15 +44,16 @@ class Melt:
     """Wide columns (one per month) unpivoted to rows: blank cells are not rows.
 
     `key` reads the column name (null when the name is not a valid key: a header error) and
-    `value` reads the cell.
+    `value` reads the cell; `key_expects` and `value_expects` describe readable ones for reasons.
     """
 
     pattern: str
     key_name: str
     key: Rule
+    key_expects: str
     value_name: str
     value: Rule
-    expects: str
+    value_expects: str
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ def _header_error(source: Source, header: Column) -> Column:
         error = (
             error.when(F.size(wide) == 0, F.lit(f"file not loaded: header has no column matching {melt.pattern}"))
             .when(F.size(bad) > 0, F.concat(
-                F.lit("file not loaded: header column "), F.try_element_at(bad, F.lit(1)), F.lit(f" is not a {melt.key_name}")))
+                F.lit("file not loaded: header column "), F.try_element_at(bad, F.lit(1)), F.lit(f" is not {melt.key_expects}")))
         )
     return error
 
@@ -269,7 +270,7 @@ def parse_lines(lines: DataFrame, source: Source) -> DataFrame:
         bad = F.try_element_at(F.filter("_cells", lambda c: c["text"].isNotNull() & c["value"].isNull()), F.lit(1))
         reasons.append(F.when(
             bad.isNotNull(),
-            F.concat(bad["name"], F.lit(": '"), bad["text"], F.lit(f"' is not {source.melt.expects}")),
+            F.concat(bad["name"], F.lit(": '"), bad["text"], F.lit(f"' is not {source.melt.value_expects}")),
         ))
     field_reasons = F.concat_ws("; ", *reasons)
     reason = F.coalesce(
