@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from typing import Mapping, Sequence
 
-from pyspark.ml import Pipeline
+from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import GBTClassifier, LogisticRegression
 from pyspark.ml.feature import SQLTransformer, VectorAssembler
 from pyspark.ml.functions import vector_to_array
@@ -45,6 +45,14 @@ def source_feature(column: str, features: Sequence[str]) -> str:
     if column.endswith(MISSING_SUFFIX) and column[: -len(MISSING_SUFFIX)] in features:
         return column[: -len(MISSING_SUFFIX)]
     raise KeyError(column)
+
+
+def pipeline_features(model: PipelineModel) -> list[str]:
+    """The panel columns a fitted pipeline of this module reads: its assembler's inputs without the
+    missing indicators it adds itself."""
+    assembler = next(stage for stage in model.stages if isinstance(stage, VectorAssembler))
+    inputs = assembler.getInputCols()
+    return [c for c in inputs if not (c.endswith(MISSING_SUFFIX) and c[: -len(MISSING_SUFFIX)] in inputs)]
 
 
 def _double(value: float) -> str:

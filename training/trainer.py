@@ -27,6 +27,7 @@ from training import metrics, plots
 from training.baselines import social_debt_rule
 from training.dataset import (
     SPLITS,
+    SplitWindows,
     add_class_weight,
     assign_split,
     check_split_counts,
@@ -36,7 +37,14 @@ from training.dataset import (
     split_counts,
     split_windows,
 )
-from training.model import gbt_pipeline, grid_candidates, logistic_pipeline, source_feature, with_positive_probability
+from training.model import (
+    gbt_pipeline,
+    grid_candidates,
+    logistic_pipeline,
+    pipeline_features,
+    source_feature,
+    with_positive_probability,
+)
 from training.registry import model_name, promote, register_challenger, should_promote, version_by_alias, CHAMPION
 
 log = logging.getLogger(__name__)
@@ -185,17 +193,18 @@ def _baselines(train, valid, test, spec, label, settings) -> tuple[dict[str, dic
 
 
 def _champion_auc_pr(client: MlflowClient, name: str, test: DataFrame, label: str, settings: Mapping) -> float | None:
-    """Test AUC-PR of the current champion on these test rows; None without a champion that can score them."""
+    """Test AUC-PR of the current champion on `test` (the test rows with every panel column); None
+    without a champion, or when it reads a column the panel no longer has."""
     champion = version_by_alias(client, name, CHAMPION)
     if champion is None:
         return None
-    try:
-        model = mlflow.spark.load_model(f"models:/{name}/{champion.version}")
-        summary, _, _ = _evaluate(_score(model, test), label, {}, settings, by_region=False)
-    except Exception as error:  # e.g. the champion needs a feature the panel no longer has
-        log.warning("%s champion version %s cannot score the test rows (%s): not comparable",
-                    name, champion.version, str(error).splitlines()[0])
+    model = mlflow.spark.load_model(f"models:/{name}/{champion.version}")
+    missing = sorted(set(pipeline_features(model)) - set(test.columns))
+    if missing:
+        log.warning("%s champion version %s reads columns the panel lacks (%s): not comparable",
+                    name, champion.version, ", ".join(missing))
         return None
+    summary, _, _ = _evaluate(_score(model, test), label, {}, settings, by_region=False)
     return summary["auc_pr"]
 
 
@@ -219,26 +228,32 @@ def _log_model(model: PipelineModel, test: DataFrame, spec: FeatureSpec, setting
     return info.model_uri
 
 
-def prepare(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping):
-    """The rows of a horizon with their split and class weight (cached), the windows and split counts.
-
-    Raises a ValueError naming the split when one has too few positives.
-    """
+def split_rows(panel: DataFrame, horizon: int, settings: Mapping) -> tuple[DataFrame, SplitWindows]:
+    """The labelled live rows of a horizon in their split (every panel column, plus `split`) and the windows."""
     label, split = label_column(horizon), settings["split"]
     rows = labelled_live_rows(panel, label)
     windows = split_windows(last_labelled_period(rows), horizon, split["test_months"], split["valid_months"])
-    rule = settings["baseline_rule"]
+    return rows.transform(
+        assign_split, windows, split["siren_salt"], split["valid_siren_share"], split["test_siren_share"], SPLIT_COL
+    ), windows
+
+
+def prepare(rows: DataFrame, horizon: int, windows: SplitWindows, spec: FeatureSpec, settings: Mapping):
+    """The split rows (see split_rows) reduced to the columns training reads, with their class
+    weight (cached), the split counts and the positive weight.
+
+    Raises a ValueError naming the split when one has too few positives.
+    """
+    label, rule = label_column(horizon), settings["baseline_rule"]
     keep = list(dict.fromkeys(
         ["siren", "period", settings["region_column"], "failure_date", label, *spec.names,
-         *rule["debt_columns"], rule["contributions_column"]]
+         *rule["debt_columns"], rule["contributions_column"], SPLIT_COL]
     ))
-    data = rows.transform(
-        assign_split, windows, split["siren_salt"], split["valid_siren_share"], split["test_siren_share"], SPLIT_COL
-    ).select(*keep, SPLIT_COL)
+    data = rows.select(*keep)
     counts = split_counts(data, label, SPLIT_COL)
-    check_split_counts(counts, horizon, windows, split["min_positives"])
+    check_split_counts(counts, horizon, windows, settings["split"]["min_positives"])
     weight = positive_weight(settings["positive_weight"], counts["train"]["rows"], counts["train"]["positives"])
-    return add_class_weight(data, label, weight, WEIGHT_COL).cache(), windows, counts, weight
+    return add_class_weight(data, label, weight, WEIGHT_COL).cache(), counts, weight
 
 
 def train_horizon(
@@ -258,7 +273,8 @@ def train_horizon(
     """
     spark, label, name = panel.sparkSession, label_column(horizon), model_name(horizon)
     with stage(spark, f"train {name}: split"):
-        data, windows, counts, weight = prepare(panel, horizon, spec, settings)
+        rows, windows = split_rows(panel, horizon, settings)
+        data, counts, weight = prepare(rows, horizon, windows, spec, settings)
     train, valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS)
     with mlflow.start_run(run_name=name) as run:
         mlflow.set_tags({"horizon": str(horizon), "model_name": name, **(tags or {})})
@@ -303,7 +319,8 @@ def train_horizon(
         with stage(spark, f"train {name}: register"):
             model_uri = _log_model(model, test, spec, settings)
             version = register_challenger(client, name, model_uri, run.info.run_id)
-            champion_auc_pr = _champion_auc_pr(client, name, test, label, settings)
+            panel_test = rows.filter(F.col(SPLIT_COL) == "test")
+            champion_auc_pr = _champion_auc_pr(client, name, panel_test, label, settings)
             promoted = should_promote(test_summary["auc_pr"], champion_auc_pr)
             if champion_auc_pr is not None:
                 _log_metrics({"champion_test_auc_pr": champion_auc_pr})

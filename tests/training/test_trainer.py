@@ -1,0 +1,88 @@
+"""Training a horizon end to end on a tiny panel: what the run records, registration, promotion."""
+import mlflow
+import mlflow.spark
+import pytest
+from pyspark.ml.classification import GBTClassificationModel
+
+from jobs.config import Config
+from jobs.tracking import configure_mlflow
+from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
+from training.registry import CHALLENGER, CHAMPION, version_by_alias
+from training.trainer import FeatureSpec, train_horizon
+
+STRONG = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
+WEAK = FeatureSpec(["noise"], {"noise": 0.0}, {"noise": "profile"})  # no signal at all
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, conf):
+    """An MLflow store in a temporary folder; MLflow's global URIs are restored afterwards."""
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    root = tmp_path_factory.mktemp("mlflow")
+    client = configure_mlflow(Config({"mlflow": {**conf["mlflow"], "tracking_uri": "sqlite:///mlflow.db"}}, root))
+    yield client
+    mlflow.set_tracking_uri(previous[0])
+    mlflow.set_registry_uri(previous[1])
+
+
+@pytest.fixture(scope="module")
+def trained(spark, store, conf):
+    """A weak first model, then a strong challenger: two versions."""
+    panel = tiny_panel(spark).cache()  # local rows: computed once, not per Spark job
+    settings = tiny_settings(conf["training"])
+
+    def train(spec):
+        return train_horizon(panel, 12, spec, settings, store, 7, "abc123", {"training": settings})
+
+    return train(WEAK), train(STRONG)
+
+
+def test_first_model_is_champion_and_a_better_challenger_replaces_it(store, trained):
+    weak, strong = trained
+    assert weak.promoted and strong.promoted
+    assert strong.test_auc_pr > weak.test_auc_pr
+    assert not weak.beats_baselines and strong.beats_baselines
+    assert version_by_alias(store, "failure_12m", CHAMPION).version == int(strong.version)
+    assert version_by_alias(store, "failure_12m", CHALLENGER).version == int(strong.version)
+    # The challenger was compared with the champion of the time, on its own test rows.
+    assert mlflow.get_run(strong.run_id).data.metrics["champion_test_auc_pr"] == weak.test_auc_pr
+
+
+def test_run_records_data_version_thresholds_metrics_baselines_and_plots(store, trained):
+    _, strong = trained
+    run = mlflow.get_run(strong.run_id)
+    params, metrics = run.data.params, run.data.metrics
+    assert params["horizon"] == "12" and params["panel_version"] == "7" and params["git_commit"] == "abc123"
+    assert 0 < float(params["threshold_high"]) <= 1 and 0 < float(params["threshold_moderate"]) <= 1
+    for split, counts in strong.counts.items():
+        assert metrics[f"{split}_rows"] == counts["rows"] > 0
+        assert metrics[f"{split}_positives"] == counts["positives"] > 0
+    assert metrics["test_auc_pr"] == strong.test_auc_pr
+    for key in ("test_roc_auc", "test_brier", "test_precision_high", "test_recall_moderate", "test_precision_top5pct",
+                "baseline_rule_test_auc_pr", "baseline_logistic_test_auc_pr", "training_seconds"):
+        assert key in metrics
+    assert strong.baseline_auc_pr == {
+        "rule": metrics["baseline_rule_test_auc_pr"], "logistic": metrics["baseline_logistic_test_auc_pr"]
+    }
+    assert run.data.tags["beats_baselines"] == str(strong.beats_baselines).lower()
+    assert any(key.startswith("test_region_") for key in metrics)
+
+    artifacts = {a.path for a in store.list_artifacts(run.info.run_id)}
+    assert {"model", "plots", "config.json", "training_spec.json", "region_metrics.json"} <= artifacts
+    plots = {a.path for a in store.list_artifacts(run.info.run_id, "plots")}
+    assert {"plots/pr_curve.png", "plots/roc_curve.png", "plots/calibration.png", "plots/lead_time.png",
+            "plots/importance_features.png", "plots/importance_themes.png"} <= plots
+
+    candidates = mlflow.search_runs(
+        experiment_ids=[run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    assert len(candidates) == 2 and candidates["metrics.valid_auc_pr"].notna().all()
+
+
+def test_registered_model_is_the_pipeline_scoring_expects(spark, trained):
+    _, strong = trained
+    model = mlflow.spark.load_model(f"models:/failure_12m/{strong.version}")
+    assert isinstance(model.stages[-1], GBTClassificationModel)
+    assert model.stages[-2].getInputCols() == FEATURES + ["paydex_days_missing"]
+    rows = tiny_panel(spark, firms=2, months=2).select(*FEATURES)
+    assert model.transform(rows).count() == 4
