@@ -13,6 +13,7 @@ from features.calendar import add_months
 
 HIGH, MODERATE, NONE = "high", "moderate", "none"
 LEVEL_LABELS = {HIGH: "élevé", MODERATE: "modéré"}
+HEADCOUNT_HEADER = "Effectif"
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def regional_alert_list(
             F.col("town").alias("Commune"),
             F.col("departement").alias("Département"),
             F.col("naf").alias("Secteur (NAF)"),
-            F.col("headcount").alias("Effectif"),
+            F.col("headcount").alias(HEADCOUNT_HEADER),
             labels[F.col("alert_level")].alias("Niveau d'alerte"),
             F.when(F.col("first_alert"), "oui").otherwise("non").alias("Nouvelle alerte ce mois"),
             *[column.alias(header) for header, column in percent.items()],

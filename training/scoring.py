@@ -27,13 +27,15 @@ HISTORY_SCHEMA = "siren string, period date, alert_level string"
 
 @dataclass(frozen=True)
 class Champion:
-    """The model of one horizon used for scoring, with its registry name, version and run params."""
+    """The model of one horizon used for scoring, with its registry name, version, run params and
+    the theme of each of its features (as recorded at training; empty: the catalogue's)."""
 
     horizon: int
     name: str
     version: str
     model: PipelineModel
     params: Mapping[str, str]
+    themes: Mapping[str, str]
 
 
 def probability_col(horizon: int) -> str:
@@ -104,13 +106,11 @@ def score_period(
     period: dt.date,
     champions: Sequence[Champion],
     policy: AlertPolicy,
-    feature_themes: Mapping[str, str] | None = None,
 ) -> DataFrame:
     """The scores of `period`: one row per firm of `firms` (live panel rows of that month), with
     probabilities, alert level (capped per region), first-alert flag, reasons and model versions.
 
-    `history` holds earlier scores (`siren, period, alert_level`); `feature_themes` maps features to
-    theme keys (default: the catalogue's). Columns: `score_columns`.
+    `history` holds earlier scores (`siren, period, alert_level`). Columns: `score_columns`.
     """
     explained = next((c for c in champions if c.horizon == policy.horizon), None)
     if explained is None:
@@ -125,7 +125,7 @@ def score_period(
         .withColumn("_explain", F.col("alert_level") != NONE)
         .transform(
             add_reasons, extract_ensemble(gbt_model(explained.model)), "_inputs", inputs,
-            column_themes(inputs, feature_themes), "_explain", policy.max_themes, policy.max_features,
+            column_themes(inputs, explained.themes or None), "_explain", policy.max_themes, policy.max_features,
         )
         .withColumn("model_version", F.lit(model_version_label(champions)))
         .select(*score_columns(horizons))

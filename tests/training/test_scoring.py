@@ -7,7 +7,7 @@ from chispa import assert_df_equality
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
-from tests.training.tiny_gbt import FEATURE_THEMES, tiny_features, tiny_model
+from tests.training.tiny_gbt import FEATURE_THEMES, tiny_model, tiny_panel_month
 from training.alerts import AlertPolicy
 from training.explain import extract_ensemble, path_contributions
 from training.scoring import (
@@ -20,18 +20,11 @@ JUNE = dt.date(2024, 6, 1)
 
 def champions(spark):
     model = tiny_model(spark)
-    return [Champion(h, f"failure_{h}m", str(v), model, {}) for h, v in ((12, 3), (18, 4), (24, 2))]
+    return [Champion(h, f"failure_{h}m", str(v), model, {}, FEATURE_THEMES) for h, v in ((12, 3), (18, 4), (24, 2))]
 
 
-def firms(spark, rows=60):
-    """Tiny firms of June 2024 in two regions, with the identity columns of the panel."""
-    return tiny_features(spark, rows, seed=11).drop("label").select(
-        "*",
-        F.lit(JUNE).alias("period"),
-        F.when(F.col("siren") < "000000030", "27").otherwise("11").alias("region"),
-        F.lit("21").alias("departement"), F.concat(F.lit("SA "), "siren").alias("name"), F.lit("DIJON").alias("town"),
-        F.lit("25.62A").alias("naf"), F.lit(15).alias("headcount"),
-    )
+def firms(spark):
+    return tiny_panel_month(spark, JUNE)
 
 
 def test_live_firms_and_firms_in_proceedings_split_the_month(spark):
@@ -60,7 +53,7 @@ def test_score_period_levels_cap_first_alerts_and_reasons(spark):
     policy = AlertPolicy(horizon=18, threshold_high=0.5, threshold_moderate=0.2, new_high_cap={"27": 2},
                          lookback_months=12, max_themes=2, max_features=2)
     history = spark.createDataFrame([("000000031", dt.date(2024, 3, 1), "moderate")], HISTORY_SCHEMA)
-    scores = score_period(firms(spark), history, JUNE, champions(spark), policy, FEATURE_THEMES)
+    scores = score_period(firms(spark), history, JUNE, champions(spark), policy)
     assert scores.columns == score_columns([12, 18, 24])
     rows = {r.siren: r for r in scores.collect()}
     assert len(rows) == 60

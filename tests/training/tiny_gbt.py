@@ -1,13 +1,22 @@
 """A tiny GBT pipeline like the registered models (fill, assemble, GBT), trained once per test run."""
 from __future__ import annotations
 
+import contextlib
 import functools
+from pathlib import Path
+from typing import Iterator
 
+import mlflow
+import mlflow.spark
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs.config import Config
+from jobs.tracking import configure_mlflow
 from training.model import gbt_pipeline
+from training.registry import model_name, promote, register_challenger
+from training.trainer import pip_requirements
 
 FEATURE_THEMES = {
     "debt_ratio": "social_debt",
@@ -40,3 +49,39 @@ def tiny_model(spark: SparkSession) -> PipelineModel:
     train = tiny_features(spark, 300, seed=1).withColumn("weight", F.lit(1.0))
     params = {"max_depth": 3, "max_iter": 6, "step_size": 0.3}
     return gbt_pipeline(list(FEATURE_THEMES), FILL_VALUES, params, "label", "weight", seed=7).fit(train)
+
+
+def tiny_panel_month(spark: SparkSession, period, rows: int = 60, seed: int = 11) -> DataFrame:
+    """Panel-like rows of one month: the tiny features plus identity columns, SIRENs below
+    000000030 in region 27 and the others in region 11, all live (not after a failure)."""
+    return tiny_features(spark, rows, seed).drop("label").select(
+        "*",
+        F.lit(period).alias("period"),
+        F.when(F.col("siren") < "000000030", "27").otherwise("11").alias("region"),
+        F.lit("21").alias("departement"), F.concat(F.lit("SA "), "siren").alias("name"), F.lit("DIJON").alias("town"),
+        F.lit("25.62A").alias("naf"), F.lit(15).alias("headcount"),
+        F.lit(False).alias("after_failure"), F.lit(None).cast("date").alias("failure_date"),
+    )
+
+
+@contextlib.contextmanager
+def tiny_champions(conf: Config, spark: SparkSession, root: Path, threshold_high: float = 0.5,
+                   threshold_moderate: float = 0.2) -> Iterator[str]:
+    """An MLflow store under `root` where the tiny model is the champion of every horizon of conf,
+    logged as training logs it (params, training_spec.json); yields the tracking URI and restores
+    MLflow's global URIs afterwards."""
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = configure_mlflow(Config({"mlflow": {**conf["mlflow"], "tracking_uri": uri}}, root))
+    with mlflow.start_run() as run:
+        mlflow.log_params({"threshold_high": threshold_high, "threshold_moderate": threshold_moderate})
+        mlflow.log_dict({"features": {"names": list(FEATURE_THEMES), "themes": FEATURE_THEMES}}, "training_spec.json")
+        info = mlflow.spark.log_model(tiny_model(spark), artifact_path="model", pip_requirements=pip_requirements())
+    for horizon in conf["training"]["horizons"]:
+        version = register_challenger(client, model_name(horizon), info.model_uri, run.info.run_id)
+        promote(client, model_name(horizon), version.version)
+    try:
+        yield uri
+    finally:
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])

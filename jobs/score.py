@@ -1,0 +1,166 @@
+"""Score a month of the panel with the champion models and write the scores, partitioned by region.
+
+    python -m jobs.score [--period YYYY-MM]      (default: the panel's latest period)
+
+Every live perimeter firm of the month gets p_12m, p_18m, p_24m, an alert level, a first-alert flag
+and its reasons in `lake/scores` (docs/TABLES.md, "Scores"); firms already in proceedings go to
+`lake/in_proceedings` instead. Re-scoring a month replaces exactly that month's rows, in one commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import mlflow
+import mlflow.spark
+from mlflow.tracking import MlflowClient
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from features.calendar import add_months, parse_year_month
+from jobs import delta_io
+from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.config import Config
+from jobs.session import build_session, stage
+from jobs.tracking import configure_mlflow
+from training.alerts import AlertPolicy
+from training.registry import model_name, version_by_alias
+from training.scoring import HISTORY_SCHEMA, Champion, firms_in_proceedings, live_firms, score_period
+
+log = logging.getLogger(__name__)
+
+
+def lake_table(conf: Config, key: str) -> Path:
+    """Path of the table named by `scoring.<key>` under the lake directory."""
+    return conf.path("lake_dir") / conf["scoring"][key]
+
+
+def panel_path(conf: Config) -> Path:
+    """The panel table (written by jobs.build_panel)."""
+    return conf.path("lake_dir") / "panel"
+
+
+def table_periods(spark: SparkSession, path: Path) -> list[dt.date]:
+    """The distinct periods of a table partitioned by period, sorted (empty when there is no table)."""
+    if not delta_io.table_exists(spark, path):
+        return []
+    return sorted(row.period for row in delta_io.read(spark, path).select("period").distinct().collect())
+
+
+def load_champions(client: MlflowClient, horizons: Sequence[int], alias: str) -> list[Champion]:
+    """The registered version holding `alias` of each horizon's model, loaded as a Spark pipeline."""
+    champions = []
+    for horizon in horizons:
+        name = model_name(horizon)
+        version = version_by_alias(client, name, alias)
+        if version is None:
+            raise LookupError(f"no {alias!r} version of model {name}: train first (python -m jobs.train)")
+        # By version, not alias: the version recorded in the scores is the one that scored.
+        model = mlflow.spark.load_model(f"models:/{name}/{version.version}")
+        params = client.get_run(version.run_id).data.params
+        spec = mlflow.artifacts.load_dict(f"runs:/{version.run_id}/training_spec.json")
+        champions.append(Champion(horizon, name, str(version.version), model, params, spec["features"]["themes"]))
+        log.info("scoring with %s version %s (run %s)", name, version.version, version.run_id)
+    return champions
+
+
+def alert_policy(conf: Config, champions: Sequence[Champion]) -> AlertPolicy:
+    """The alert policy of conf, with the thresholds logged by the alert horizon's champion."""
+    settings = conf["scoring"]
+    horizon = settings["alert_horizon"]
+    champion = next((c for c in champions if c.horizon == horizon), None)
+    if champion is None:
+        raise ValueError(f"scoring.alert_horizon {horizon} is not among the scored horizons")
+    return AlertPolicy(
+        horizon=horizon,
+        threshold_high=float(champion.params["threshold_high"]),
+        threshold_moderate=float(champion.params["threshold_moderate"]),
+        new_high_cap=settings["alerts"].get("new_high_cap") or {},
+        lookback_months=settings["first_alert_lookback_months"],
+        max_themes=settings["reasons"]["max_themes"],
+        max_features=settings["reasons"]["max_features"],
+    )
+
+
+def alert_history(spark: SparkSession, scores_path: Path, period: dt.date, months: int) -> DataFrame:
+    """Earlier scores (`siren, period, alert_level`) of the `months` months before `period`."""
+    if not delta_io.table_exists(spark, scores_path):
+        return spark.createDataFrame([], HISTORY_SCHEMA)
+    return (
+        delta_io.read(spark, scores_path)
+        .where(F.col("period").between(F.lit(add_months(period, -months)), F.lit(add_months(period, -1))))
+        .select("siren", "period", "alert_level")
+    )
+
+
+def score_periods(spark: SparkSession, conf: Config, client: MlflowClient, periods: Sequence[dt.date]) -> list[dict]:
+    """Score each of `periods` (oldest first, so first alerts and caps see the months before) with
+    the champions; write scores and firms in proceedings. Returns the counts logged per period."""
+    panel_periods = set(table_periods(spark, panel_path(conf)))
+    missing = [p.isoformat()[:7] for p in periods if p not in panel_periods]
+    if missing:
+        raise ValueError(f"period(s) {', '.join(missing)} not in the panel")
+    with progress("score: load champions") as counts:
+        champions = load_champions(client, conf["training"]["horizons"], conf["scoring"]["model_alias"])
+        counts.update(models=len(champions))
+    policy = alert_policy(conf, champions)
+    panel = delta_io.read(spark, panel_path(conf))
+    scores_path, proceedings_path = lake_table(conf, "scores_table"), lake_table(conf, "in_proceedings_table")
+    summaries = []
+    for period in sorted(periods):
+        month = period.isoformat()[:7]
+        predicate = f"period = DATE'{period.isoformat()}'"
+        with progress(f"score {month}") as counts, stage(spark, f"score {month}"):
+            # The cap needs last month's levels even with a shorter look-back.
+            history = alert_history(spark, scores_path, period, max(policy.lookback_months, 1))
+            # Cached: the counts and the write share one computation of the scores.
+            scores = score_period(live_firms(panel, period), history, period, champions, policy).persist()
+            try:
+                counts.update(period=month, **_alert_counts(scores))
+                delta_io.replace_where(scores, scores_path, predicate, partition_by=["region", "period"])
+            finally:
+                scores.unpersist()
+            in_proceedings = firms_in_proceedings(panel, period)
+            delta_io.replace_where(in_proceedings, proceedings_path, predicate, partition_by=["region", "period"])
+            counts.update(in_proceedings=in_proceedings.count())
+        summaries.append(dict(counts))
+    return summaries
+
+
+def _alert_counts(scores: DataFrame) -> dict:
+    """Rows, alerts by level and first alerts of a month's scores."""
+    row = scores.agg(
+        F.count("*").alias("rows"),
+        F.sum((F.col("alert_level") == "high").cast("int")).alias("high"),
+        F.sum((F.col("alert_level") == "moderate").cast("int")).alias("moderate"),
+        F.sum(F.col("first_alert").cast("int")).alias("first_alerts"),
+    ).first().asDict()
+    return {key: value or 0 for key, value in row.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = base_parser("Score a month of the panel with the champion models; write lake/scores.")
+    parser.add_argument("--period", default=None, help="month to score, YYYY-MM (default: the panel's latest)")
+    args = parser.parse_args(argv)
+    conf = config_from_args(args)
+    spark = build_session(conf, app_name="score")
+    client = configure_mlflow(conf)
+    if args.period:
+        period = parse_year_month(args.period)
+    else:
+        periods = table_periods(spark, panel_path(conf))
+        if not periods:
+            raise FileNotFoundError(f"no panel at {panel_path(conf)}: run python -m jobs.build_panel first")
+        period = periods[-1]
+    score_periods(spark, conf, client, [period])
+    return 0
+
+
+def cli() -> None:
+    run(main)
+
+
+if __name__ == "__main__":
+    cli()
