@@ -102,12 +102,15 @@ _PADDED: dict[int, list[str]] = {}
 
 def zero_padded(values: np.ndarray, width: int) -> list[str]:
     """Integers left-padded with zeros (`089`)."""
-    values = np.asarray(values)
-    if width <= 4 and (not len(values) or (values.min() >= 0 and values.max() < 10**width)):
-        # Small numbers repeat: look their text up instead of formatting each one.
-        table = _PADDED.setdefault(width, [f"{i:0{width}d}" for i in range(10**width)])
-        return list(map(table.__getitem__, values.tolist()))
-    return list(map(f"{{:0{width}d}}".format, values.tolist()))
+    values = np.asarray(values, dtype=np.int64)
+    if width > 4:
+        return list(map(f"{{:0{width}d}}".format, values.tolist()))
+    # Small numbers repeat: look their text up, and format only the few out of the table's range.
+    table = _PADDED.setdefault(width, [f"{i:0{width}d}" for i in range(10**width)])
+    texts = list(map(table.__getitem__, np.clip(values, 0, 10**width - 1).tolist()))
+    for i in np.flatnonzero((values < 0) | (values >= 10**width)).tolist():
+        texts[i] = f"{values[i]:0{width}d}"
+    return texts
 
 
 def decimals(values: np.ndarray, places: int, comma: bool = False) -> list[str]:

@@ -27,10 +27,11 @@ BATCH_FOLDER = re.compile(r"^\d{4}$")
 
 @dataclass
 class GenerationReport:
-    """What a run wrote: batches, per-file reports, totals."""
+    """What a run wrote: batches, per-file reports, totals, and the size of its month-long histories."""
 
     batches: list[str]
     files: list[FileReport]
+    history_bytes: int = 0   # per-firm histories kept for every month (headcount, distress)
 
     @property
     def rows(self) -> int:
@@ -112,4 +113,4 @@ def generate(params: GeneratorParams, out_dir: Path, truth_dir: Path) -> Generat
                  sum(r.bytes for r in batch_reports) / 1e6, time.monotonic() - batch_started)
         writer, batch_started = None, time.monotonic()
     truth.finish(pop, economy, reference, reports)
-    return GenerationReport(batches, reports)
+    return GenerationReport(batches, reports, economy.headcount.nbytes + economy.x_history.nbytes)
