@@ -1,6 +1,5 @@
 """jobs.score on a tiny panel with tiny champions: partitions, firms in proceedings, first alerts,
 re-scoring a month."""
-import contextlib
 import datetime as dt
 
 import pytest
@@ -9,21 +8,10 @@ from pyspark.sql import functions as F
 
 from jobs import delta_io, score
 from jobs.tracking import configure_mlflow
+from tests.jobs.session_settings import settings_kept
 from tests.training.tiny_gbt import tiny_champions, tiny_panel_month
 
 MAY, JUNE = dt.date(2024, 5, 1), dt.date(2024, 6, 1)
-RUNTIME_SETTINGS = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled")
-
-
-@contextlib.contextmanager
-def settings_kept(spark):
-    """A job's build_session applies conf's settings to the running session: put the tests' back."""
-    kept = {key: spark.conf.get(key) for key in RUNTIME_SETTINGS}
-    try:
-        yield
-    finally:
-        for key, value in kept.items():
-            spark.conf.set(key, value)
 
 
 @pytest.fixture(scope="module")
