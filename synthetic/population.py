@@ -61,6 +61,7 @@ class Population:
     est_account: np.ndarray        # str, URSSAF account number (18 digits)
     est_weight: np.ndarray         # float: share of the firm's headcount
     est_spaced: np.ndarray         # bool: its office writes thousands with a space
+    est_long_periods: np.ndarray   # bool: its office writes contribution periods YYYYQM, not YYQM
 
     @property
     def n_firms(self) -> int:
@@ -258,6 +259,7 @@ def build_population(params: GeneratorParams, reference: Reference) -> Populatio
     nic = np.array([s[9:] for s in siret.tolist()])
     est_region = reference.departement_region[est_dep]
     office = np.array([f"{(int(r) * 7 + 100) % 1000:03d}" for r in est_region.tolist()])
+    office_number = office.astype(np.int64)
     account = scramble(np.arange(len(est_firm)), 10**15, params.seed, "account")
     account_text = np.array([o + f"{a:015d}" for o, a in zip(office.tolist(), account.tolist())])
 
@@ -282,5 +284,6 @@ def build_population(params: GeneratorParams, reference: Reference) -> Populatio
         est_dep_code=reference.departement[est_dep].astype(str),
         est_commune=commune, est_postal=postal, est_town=town, est_street=street,
         est_office=office, est_account=account_text, est_weight=weight,
-        est_spaced=(np.array([int(o) for o in office.tolist()]) % 3) == 0,
+        est_spaced=office_number % 3 == 0,
+        est_long_periods=office_number % 4 == 1,
     )

@@ -32,6 +32,17 @@ def _is_quarter_end(month: int) -> bool:
     return month % 12 % 3 == 2
 
 
+def _period_codes(months: np.ndarray, quarterly: np.ndarray, long_year: np.ndarray) -> list[str]:
+    """URSSAF period codes: a month or a whole quarter, with a 2- or 4-digit year."""
+    texts = np.empty(len(months), dtype=object)
+    for quarter in (False, True):
+        for long in (False, True):
+            rows = (quarterly == quarter) & (long_year == long)
+            if rows.any():
+                texts[rows] = codes.period_code(months[rows], long, quarter=quarter)
+    return texts.tolist()
+
+
 @dataclass
 class Unpaid:
     """Periods left unpaid this month, one entry per establishment and period: the debts to open."""
@@ -81,19 +92,15 @@ def contributions(pop: Population, economy: Economy, conf: dict, seed: int, inde
     unpaid = np.where(missed, np.rint(due * share).astype(np.int64), 0)
 
     first_month = np.where(is_quarter, period - 2, period)
-    period_text = np.array(codes.period_code(np.full(len(rows), period), long_year=False), dtype=object)
-    if is_quarter.any():
-        period_text[is_quarter] = codes.period_code(np.full(is_quarter.sum(), period), False, quarter=True)
-    comma = True
     columns = {
         "Urssaf_gestion": pop.est_office[rows].tolist(),
         "Dep": pop.est_dep_code[rows].tolist(),
         "Siret": pop.est_siret[rows].tolist(),
         "Compte": pop.est_account[rows].tolist(),
-        "periode": period_text.tolist(),
-        "mer": codes.cents_as_euros(unpaid, comma),
-        "enc_direct": codes.cents_as_euros(due - unpaid, comma),
-        "cotis_due": codes.cents_as_euros(due, comma),
+        "periode": _period_codes(np.full(len(rows), period), is_quarter, pop.est_long_periods[rows]),
+        "mer": codes.cents_as_euros(unpaid, comma=True),
+        "enc_direct": codes.cents_as_euros(due - unpaid, comma=True),
+        "cotis_due": codes.cents_as_euros(due, comma=True),
     }
     owed = unpaid > 0
     return columns, Unpaid(rows[owed], first_month[owed], is_quarter[owed], unpaid[owed])
@@ -185,10 +192,7 @@ def _debt_columns(pop: Population, economy: Economy, debts: dict, operation: np.
     low = np.where(operation == OP_CREATED, 16, 1)
     processed = codes.first_day(np.full(n, month)) + low - 1 + np.floor(
         rng.random(n) * (29 - low)).astype(np.int64)
-    period = np.array(codes.period_code(debts["period"], long_year=True), dtype=object)
-    quarterly = debts["quarterly"]
-    if quarterly.any():
-        period[quarterly] = codes.period_code(debts["period"][quarterly], True, quarter=True)
+    period = _period_codes(debts["period"], debts["quarterly"], np.ones(n, dtype=bool))
     in_proceeding = economy.status[firm] == PROCEEDING
     return {
         "Urssaf_gestion": pop.est_office[est].tolist(),
@@ -199,7 +203,7 @@ def _debt_columns(pop: Population, economy: Economy, debts: dict, operation: np.
         "Dt_immat": codes.compact_date(pop.created_day[firm]),
         "Etat_cpte": codes.integers(np.where(in_proceeding, 2, 1)),
         "Cd_pro_col": codes.integers(np.where(in_proceeding, economy.action[firm] + 1, 0)),
-        "Periode": period.tolist(),
+        "Periode": period,
         "Num_Ecn": codes.integers(debts["number"]),
         "Num_Hist_Ecn": codes.integers(debts["history"]),
         "Dt_trt_ecn": codes.urssaf_date(processed),

@@ -129,10 +129,14 @@ def _ok(function):
 
 
 def test_urssaf_field_formats(tiny):
-    _assert_all(clean_records(tiny.raw, "contributions"), {
+    contributions = clean_records(tiny.raw, "contributions")
+    _assert_all(contributions, {
         "Urssaf_gestion": DIGITS[3].match, "Dep": DEPARTEMENT.match, "Siret": DIGITS[14].match,
-        "Compte": DIGITS[18].match, "periode": lambda t: len(t) == 4 and is_valid_date(t, "period"),
+        "Compte": DIGITS[18].match, "periode": _date("period"),
         "mer": EUROS_COMMA.match, "enc_direct": EUROS_COMMA.match, "cotis_due": EUROS_COMMA.match})
+    # Both forms of period codes occur (YYQM and YYYYQM), and whole quarters (M = 0).
+    assert {len(rec["periode"]) for _, rec in contributions} == {4, 6}
+    assert any(rec["periode"].endswith("0") for _, rec in contributions)
     _assert_all(clean_records(tiny.raw, "debts"), {
         "Siren": DIGITS[9].match, "Siret": DIGITS[14].match, "num_cpte": DIGITS[18].match,
         "Dt_immat": _ok(lambda t: dt.datetime.strptime(t, "%Y%m%d")), "Etat_cpte": INTEGER.match,
