@@ -72,6 +72,7 @@ def run(firms: int, months: int, start: str | None, seed: int | None, conf_path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark once, print its figures and write them to bench/results/generate.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, default=20_000, help="perimeter firms (the scale)")
     parser.add_argument("--months", type=int, default=36, help="months (the first 24 are the history batch)")

@@ -16,6 +16,7 @@ log = logging.getLogger("jobs.generate_extracts")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Generate the delivery the arguments describe; 0 on success (also when --if-missing finds batches)."""
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="batch folders go here (default: conf paths.raw_dir)")
     parser.add_argument("--truth-dir", default=None, help="hidden truth (default: conf paths.truth_dir)")
@@ -50,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cli() -> None:
+    """Console entry point: exit status 0, or 1 with a one-line reason."""
     run(main)
 
 

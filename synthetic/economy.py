@@ -45,11 +45,13 @@ class ProceedingEvents:
     label: list[np.ndarray] = field(default_factory=list)
 
     def add(self, firms: np.ndarray, labels) -> None:
+        """Record one event per firm of `firms`, labelled `labels` (one label, or one per firm)."""
         if len(firms):
             self.firm.append(firms)
             self.label.append(np.broadcast_to(np.asarray(labels, dtype=object), firms.shape))
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(firm indices, labels) of every event recorded."""
         if not self.firm:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
         return np.concatenate(self.firm), np.concatenate(self.label)

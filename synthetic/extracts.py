@@ -156,6 +156,7 @@ class _OpenFile:
         self.report.bytes += len(data)
 
     def write_rows(self, columns: list[list[str]], dirty_rate: float, rng) -> None:
+        """Append rows (columns in header order), spoiling about `dirty_rate` of them."""
         spec = self.spec
         if not columns or not columns[0]:
             return
@@ -197,6 +198,7 @@ class _OpenFile:
         return column
 
     def close(self) -> None:
+        """Close the file."""
         self.handle.close()
 
 

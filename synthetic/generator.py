@@ -35,10 +35,12 @@ class GenerationReport:
 
     @property
     def rows(self) -> int:
+        """Data lines written, headers excluded."""
         return sum(f.rows for f in self.files)
 
     @property
     def bytes(self) -> int:
+        """Bytes written."""
         return sum(f.bytes for f in self.files)
 
 

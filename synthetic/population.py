@@ -65,10 +65,12 @@ class Population:
 
     @property
     def n_firms(self) -> int:
+        """Number of firms."""
         return len(self.siren)
 
     @property
     def n_est(self) -> int:
+        """Number of establishments."""
         return len(self.est_firm)
 
     def firm_sum(self, est_values: np.ndarray) -> np.ndarray:

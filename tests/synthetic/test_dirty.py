@@ -67,6 +67,7 @@ def test_dirty_rows_in_the_files_are_those_the_truth_records(dirty):
                           "duplicate_row"}
 
 
+@pytest.mark.slow
 def test_dirty_share_is_the_configured_rate(calibration):
     files = pd.read_csv(calibration.truth / "files.csv")
     recorded = pd.read_csv(calibration.truth / "dirty_rows.csv")

@@ -11,6 +11,9 @@ import pytest
 from features.calendar import add_months
 from tests.synthetic.files import clean_records, frame, is_valid_date, parse_date
 
+# A delivery of 2,000 firms over four years, generated once (about ten seconds).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def firms(calibration) -> pd.DataFrame:
