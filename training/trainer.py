@@ -31,6 +31,7 @@ from training.dataset import (
     add_class_weight,
     assign_split,
     check_split_counts,
+    downsample_negatives,
     labelled_live_rows,
     last_labelled_period,
     positive_weight,
@@ -276,6 +277,7 @@ def train_horizon(
         rows, windows = split_rows(panel, horizon, settings)
         data, counts, weight = prepare(rows, horizon, windows, spec, settings)
     train, valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS)
+    train = train.transform(downsample_negatives, label, settings["negative_fraction"], settings["seed"], WEIGHT_COL)
     with mlflow.start_run(run_name=name) as run:
         mlflow.set_tags({"horizon": str(horizon), "model_name": name, **(tags or {})})
         mlflow.log_params({

@@ -12,6 +12,7 @@ from training.dataset import (
     add_class_weight,
     assign_split,
     check_split_counts,
+    downsample_negatives,
     labelled_live_rows,
     last_labelled_period,
     positive_weight,
@@ -127,3 +128,16 @@ def test_class_weight_balances_positives(spark):
     data = spark.createDataFrame([("a", 1), ("b", 0)], "siren string, label int")
     expected = spark.createDataFrame([("a", 1, 9.0), ("b", 0, 1.0)], "siren string, label int, weight double")
     assert_df_equality(add_class_weight(data, "label", 9.0), expected, ignore_nullable=True)
+
+
+def test_downsampled_negatives_keep_their_expected_total_weight(spark):
+    data = spark.range(4000).select(
+        (F.col("id") % 20 == 0).cast("int").alias("label"), F.lit(1.0).alias("weight")
+    )
+    sampled = downsample_negatives(data, "label", 0.25, seed=3)
+    totals = {r["label"]: (r["rows"], r["weight"]) for r in
+              sampled.groupBy("label").agg(F.count("*").alias("rows"), F.sum("weight").alias("weight")).collect()}
+    assert totals[1] == (200, 200.0)  # every positive kept, weight unchanged
+    assert totals[0][0] == pytest.approx(950, rel=0.1)
+    assert totals[0][1] == pytest.approx(3800, rel=0.1)
+    assert downsample_negatives(data, "label", 1.0, seed=3) is data
