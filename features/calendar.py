@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 
@@ -49,3 +49,45 @@ def parse_year_month(text: str) -> dt.date:
         return dt.date(year, month, 1)
     except ValueError as error:
         raise ValueError(f"expected a month as YYYY-MM, got {text!r}") from error
+
+
+def month_start_col(date: Column) -> Column:
+    """Spark column: the first day of the month of a date column."""
+    return F.trunc(date, "month")
+
+
+def month_index_col(month: Column) -> Column:
+    """Spark column: a month as a count of months (year * 12 + month - 1).
+
+    Consecutive calendar months differ by exactly 1, so a window ranging over this index spans
+    calendar months, whatever rows are missing.
+    """
+    return F.year(month) * 12 + F.month(month) - 1
+
+
+def months_between_col(later: Column, earlier: Column) -> Column:
+    """Spark column: whole calendar months from `earlier`'s month to `later`'s month."""
+    return month_index_col(later) - month_index_col(earlier)
+
+
+def explode_months(
+    df: DataFrame,
+    first_col: str,
+    last_col: str,
+    start: dt.date,
+    end: dt.date,
+    period_col: str = "period",
+) -> DataFrame:
+    """One row per month of each row's interval [`first_col`, `last_col`] clipped to [`start`, `end`].
+
+    Both interval columns are first days of months; a null `last_col` means open-ended (up to
+    `end`). The interval columns are replaced by `period_col`; rows whose clipped interval is empty
+    are dropped.
+    """
+    first = F.greatest(F.col(first_col), F.lit(start))
+    last = F.least(F.col(last_col), F.lit(end))  # least() skips nulls: open-ended stops at `end`
+    return (
+        df.filter(first <= last)
+        .withColumn(period_col, F.explode(F.sequence(first, last, F.expr("INTERVAL 1 MONTH"))))
+        .drop(first_col, last_col)
+    )
