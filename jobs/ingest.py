@@ -160,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     conf = config_from_args(args)
     raw_dir, lake = conf.path("raw_dir"), Lake.from_conf(conf)
     spark = build_session(conf, app_name="ingest")
+    for key, value in (conf["ingest"].get("spark_settings") or {}).items():
+        spark.conf.set(key, str(value))
 
     available = batch_folders(raw_dir)
     if args.batch:

@@ -125,48 +125,40 @@ def number_lines(lines: DataFrame) -> DataFrame:
     `lines` has `_path`, `_block` (byte offset of the file split the line was read from), `_id`
     (`monotonically_increasing_id`, consecutive within a split) and `value`. A line's number is the
     count of lines in the earlier splits of its file plus its rank in its split. Returns `lines` with
-    `_line` and `_header_raw` (the file's line 1).
+    `_line`, and `_batch` and `_file` (the parent folder and name in `_path`).
     """
-    splits = lines.groupBy("_path", "_block").agg(
-        F.count(F.lit(1)).alias("_count"),
-        F.min("_id").alias("_first_id"),
-        F.min_by("value", "_id").alias("_split_first"),
-    )
+    splits = lines.groupBy("_path", "_block").agg(F.count(F.lit(1)).alias("_count"), F.min("_id").alias("_first_id"))
     by_offset = Window.partitionBy("_path").orderBy("_block")
     before = F.sum("_count").over(by_offset.rowsBetween(Window.unboundedPreceding, -1))
+    # Spark gives the path URL-encoded (`%20` for a space); `+` is literal there.
+    parts = F.split(F.url_decode(F.regexp_replace("_path", "\\+", "%2B")), "/")
     splits = splits.select(
         "_path", "_block", "_first_id",
         F.coalesce(before, F.lit(0)).alias("_before"),
-        F.first("_split_first").over(by_offset).alias("_header_raw"),
+        F.element_at(parts, -2).alias("_batch"),
+        F.element_at(parts, -1).alias("_file"),
     )
     return lines.join(F.broadcast(splits), ["_path", "_block"]).select(
-        *lines.columns,
+        *lines.columns, "_batch", "_file",
         (F.col("_before") + F.col("_id") - F.col("_first_id") + 1).alias("_line"),
-        "_header_raw",
     )
 
 
 def read_lines(spark: SparkSession, paths: Sequence[str], encoding: str) -> DataFrame:
     """Every physical line of the files at `paths` (batch folder/file), decoded.
 
-    Returns `_batch` (the parent folder), `_file`, `_line`, `_text`, `_header_text` (the file's
-    line 1) and `_read_error` (the reason a line could not be decoded, or null).
+    Returns `_batch` (the parent folder), `_file`, `_line`, `_text` and `_read_error` (the reason
+    a line could not be decoded, or null).
     """
-    # Spark gives the path URL-encoded (`%20` for a space); `+` is literal there.
-    path = F.url_decode(F.regexp_replace(F.col("_metadata.file_path"), "\\+", "%2B"))
     raw = spark.read.text(list(paths)).select(
-        path.alias("_path"),
+        F.col("_metadata.file_path").alias("_path"),
         F.col("_metadata.file_block_start").alias("_block"),
         F.monotonically_increasing_id().alias("_id"),
         "value",
     )
-    parts = F.split("_path", "/")
     return number_lines(raw).select(
-        F.element_at(parts, -2).alias("_batch"),
-        F.element_at(parts, -1).alias("_file"),
-        "_line",
+        *LINEAGE,
         decode_text(F.col("value"), encoding).alias("_text"),
-        decode_text(F.col("_header_raw"), encoding).alias("_header_text"),
         decode_error(F.col("value"), encoding).alias("_read_error"),
     )
 
@@ -198,19 +190,12 @@ def _field_reason(field: Field, text: Column, value: Column) -> Column:
     return reason
 
 
-def _melt_cells(melt: Melt, header: Column, fields: Column) -> Column:
-    """The wide cells of a line: `array<struct<name, text, key, value>>`."""
-    cells = F.filter(
-        F.zip_with(header, fields, lambda n, t: F.struct(n.alias("name"), blank_to_null(t).alias("text"))),
-        lambda c: c["name"].rlike(melt.pattern),
-    )
-    return F.transform(
-        cells,
-        lambda c: F.struct(
-            c["name"].alias("name"), c["text"].alias("text"),
-            melt.key(c["name"]).alias("key"), melt.value(c["text"]).alias("value"),
-        ),
-    )
+def _wide_columns(melt: Melt, header: Column) -> Column:
+    """The wide columns of a header: `array<struct<name, pos (0-based), key>>`."""
+    positions = F.sequence(F.lit(0), F.size(header) - 1)
+    indexed = F.transform(positions, lambda i: F.struct(F.get(header, i).alias("name"), i.alias("pos")))
+    wide = F.filter(indexed, lambda c: c["name"].rlike(melt.pattern))
+    return F.transform(wide, lambda c: F.struct(c["name"], c["pos"], melt.key(c["name"]).alias("key")))
 
 
 def _header_error(source: Source, header: Column) -> Column:
@@ -221,68 +206,94 @@ def _header_error(source: Source, header: Column) -> Column:
         F.concat(F.lit("file not loaded: header lacks required column(s) "), F.array_join(missing, ", ")),
     )
     if source.melt:
-        melt = source.melt
-        wide = F.filter(header, lambda h: h.rlike(melt.pattern))
-        bad = F.filter(wide, lambda h: melt.key(h).isNull())
-        error = (
-            error.when(F.size(wide) == 0, F.lit(f"file not loaded: header has no column matching {melt.pattern}"))
-            .when(F.size(bad) > 0, F.concat(
-                F.lit("file not loaded: header column "), F.try_element_at(bad, F.lit(1)), F.lit(f" is not {melt.key_expects}")))
-        )
+        wide = _wide_columns(source.melt, header)
+        bad = F.try_element_at(F.filter(wide, lambda c: c["key"].isNull()), F.lit(1))
+        error = error.when(
+            F.size(wide) == 0, F.lit(f"file not loaded: header has no column matching {source.melt.pattern}")
+        ).when(bad.isNotNull(), F.concat(
+            F.lit("file not loaded: header column "), bad["name"], F.lit(f" is not {source.melt.key_expects}")
+        ))
     return error
+
+
+def parse_header(lines: DataFrame, source: Source) -> DataFrame:
+    """Per file, what its header (line 1) tells: `_header_size`, each column's 0-based position
+    (`_pos_<column>`, null when absent), `_wide` cells for wide sources, and `_file_error`.
+
+    Computed once per file, not per line."""
+    header = F.transform(
+        split_fields(F.col("_text"), source.delimiter, source.quoted),
+        lambda h: F.trim(F.regexp_replace(h, "^\ufeff", "")),
+    )
+    headers = lines.where(F.col("_line") == 1).select("_batch", "_file", header.alias("_header"))
+    positions = {_position_column(c): F.array_position("_header", F.lit(c)) - 1 for c in source.required_columns}
+    columns = {
+        "_header_size": F.size("_header"),
+        **{name: F.when(pos >= 0, pos) for name, pos in positions.items()},
+        "_file_error": _header_error(source, F.col("_header")),
+    }
+    if source.melt:
+        columns["_wide"] = _wide_columns(source.melt, F.col("_header"))
+    return headers.withColumns(columns).drop("_header")
 
 
 def parse_lines(lines: DataFrame, source: Source) -> DataFrame:
     """Data lines of `source` typed, each with the reason it cannot be loaded (null when it can).
 
-    `lines` has `_batch, _file, _line, _text, _header_text, _read_error` (as `read_lines` returns);
-    line 1 (the header) and blank lines are not data. Returns one row per data line: lineage,
-    `_text`, one column per field, `_cells` for wide sources, `_file_error` (a header error that
-    keeps the whole file out) and `_reason`.
+    `lines` has `_batch, _file, _line, _text, _read_error` (as `read_lines` returns); line 1 is the
+    header, blank lines are not data. Returns one row per data line: lineage, `_text`, one column
+    per field, `_fields` and `_wide` for wide sources, `_file_error` (a header error that keeps
+    the whole file out) and `_reason`.
     """
-    header = F.transform(
-        split_fields(F.col("_header_text"), source.delimiter, source.quoted),
-        lambda h: F.trim(F.regexp_replace(h, "^\ufeff", "")),
-    )
-    data = lines.where((F.col("_line") > 1) & (F.trim("_text") != "")).select(
-        *LINEAGE, "_text", "_read_error",
-        header.alias("_header"),
-        split_fields(F.col("_text"), source.delimiter, source.quoted).alias("_fields"),
+    data = (
+        lines.where((F.col("_line") > 1) & (F.trim("_text") != ""))
+        .join(F.broadcast(parse_header(lines, source)), ["_batch", "_file"], "left")
+        .withColumn("_fields", split_fields(F.col("_text"), source.delimiter, source.quoted))
     )
     # Three selects (texts, values, reasons) so each rule reads a plain column: nesting them in one
     # expression would repeat every text's lookup inside every rule and blow up generated code.
     texts = {
-        _text_column(c): blank_to_null(F.get(F.col("_fields"), F.array_position(F.col("_header"), F.lit(c)) - 1))
-        for c in source.required_columns
+        _text_column(c): blank_to_null(F.get("_fields", F.col(_position_column(c)))) for c in source.required_columns
     }
-    if source.melt:
-        texts["_cells"] = _melt_cells(source.melt, F.col("_header"), F.col("_fields"))
-    texts["_file_error"] = _header_error(source, F.col("_header"))
     texts["_count_error"] = F.when(
-        F.size("_fields") != F.size("_header"),
-        F.format_string("%d fields where the header has %d", F.size("_fields"), F.size("_header")),
+        F.size("_fields") != F.col("_header_size"),
+        F.format_string("%d fields where the header has %d", F.size("_fields"), F.col("_header_size")),
     )
-    typed = data.withColumns(texts).drop("_fields", "_header").withColumns(
-        {f.name: f.parse(F.col(_text_column(f.column))) for f in source.fields}
-    )
+    typed = data.withColumns(texts).withColumns({f.name: f.parse(F.col(_text_column(f.column))) for f in source.fields})
     reasons = [_field_reason(f, F.col(_text_column(f.column)), F.col(f.name)) for f in source.fields]
     if source.melt:
-        bad = F.try_element_at(F.filter("_cells", lambda c: c["text"].isNotNull() & c["value"].isNull()), F.lit(1))
-        reasons.append(F.when(
-            bad.isNotNull(),
-            F.concat(bad["name"], F.lit(": '"), bad["text"], F.lit(f"' is not {source.melt.value_expects}")),
-        ))
+        reasons.append(_wide_reason(source.melt))
     field_reasons = F.concat_ws("; ", *reasons)
     reason = F.coalesce(
         F.col("_file_error"), F.col("_read_error"), F.col("_count_error"), F.when(field_reasons != "", field_reasons)
     )
-    return typed.withColumn("_reason", reason).drop(
-        "_read_error", "_count_error", *[_text_column(c) for c in source.required_columns]
-    )
+    helpers = ["_read_error", "_count_error", "_header_size", *[_text_column(c) for c in source.required_columns],
+               *[_position_column(c) for c in source.required_columns]]
+    parsed = typed.withColumn("_reason", reason).drop(*helpers)
+    return parsed if source.melt else parsed.drop("_fields")
+
+
+def _wide_reason(melt: Melt) -> Column:
+    """The reason a wide line cannot be loaded: its first unreadable cell, or null."""
+    def text(cell: Column) -> Column:
+        return blank_to_null(F.get("_fields", cell["pos"]))
+
+    def unreadable(cell: Column) -> Column:
+        return text(cell).isNotNull() & melt.value(text(cell)).isNull()
+
+    # The search for the bad cell only runs on lines that have one (CASE evaluates lazily).
+    bad = F.try_element_at(F.filter("_wide", unreadable), F.lit(1))
+    return F.when(F.exists("_wide", unreadable), F.concat(
+        bad["name"], F.lit(": '"), text(bad), F.lit(f"' is not {melt.value_expects}")
+    ))
 
 
 def _text_column(column: str) -> str:
     return f"_text_{column}"
+
+
+def _position_column(column: str) -> str:
+    return f"_pos_{column}"
 
 
 def bronze_rows(parsed: DataFrame, source: Source) -> DataFrame:
@@ -291,9 +302,12 @@ def bronze_rows(parsed: DataFrame, source: Source) -> DataFrame:
     good = parsed.where(F.col("_reason").isNull())
     if source.melt:
         melt = source.melt
-        cell = F.explode(F.filter("_cells", lambda c: c["text"].isNotNull())).alias("_cell")
-        good = good.select("*", cell).withColumns(
-            {melt.key_name: F.col("_cell.key"), melt.value_name: F.col("_cell.value")}
+        text = blank_to_null(F.get("_fields", F.col("_cell.pos")))
+        good = (
+            good.select("*", F.explode("_wide").alias("_cell"))
+            .withColumn("_cell_text", text)
+            .where(F.col("_cell_text").isNotNull())
+            .withColumns({melt.key_name: F.col("_cell.key"), melt.value_name: melt.value(F.col("_cell_text"))})
         )
     if source.derive:
         good = source.derive(good)
