@@ -15,6 +15,7 @@ from synthetic.rng import stream
 
 Columns = dict[str, list[str]]
 PUBLICATION_DELAY = 7  # months from a balance sheet's closing to its availability
+FRAGILITY_WEIGHT = 0.6  # correlation of a firm's usual ratios with its fragility
 
 # ratio: (healthy mean, firm spread, effect of distress 0 -> 1, yearly noise, lower bound)
 RATIOS = {
@@ -38,7 +39,10 @@ def bdf_rows(pop: Population, economy: Economy, reference: Reference, publicatio
     firms = np.flatnonzero(covered)
     index = max(closing - economy.start, 0)
     x = np.minimum(economy.x_history[index, firms], 1.2)
-    base = stream(seed, "bdf-firm").normal(0, 1, (pop.n_firms, len(RATIOS)))[firms]
+    # A firm's usual ratios: partly its own, partly its fragility (weaker margins, heavier debts...).
+    own = stream(seed, "bdf-firm").normal(0, 1, (pop.n_firms, len(RATIOS)))[firms]
+    sign = np.sign([effect for _, _, effect, _, _ in RATIOS.values()])
+    base = FRAGILITY_WEIGHT * pop.fragility[firms, None] * sign + np.sqrt(1 - FRAGILITY_WEIGHT**2) * own
     noise = stream(seed, "bdf-year", publication).normal(0, 1, (len(firms), len(RATIOS)))
     columns = {
         "D1": codes.spaced_siren(pop.siren[firms].tolist()),
@@ -61,7 +65,7 @@ def paydex_rows(pop: Population, economy: Economy, seed: int, index: int) -> Col
     """Paydex values dated in month `index`: days beyond terms, one value per covered active firm."""
     month = economy.start + index
     firms = np.flatnonzero(pop.paydex & economy.alive())
-    base = stream(seed, "paydex-firm").exponential(5.0, pop.n_firms)[firms]
+    base = stream(seed, "paydex-firm").exponential(5.0, pop.n_firms)[firms] * np.exp(0.5 * pop.fragility[firms])
     noise = stream(seed, "paydex", index).normal(0, 2.0, len(firms))
     days = np.maximum(0, np.rint(base + 50 * np.minimum(economy.x[firms], 1.2) ** 1.3 + noise)).astype(np.int64)
     dates = codes.first_day(np.full(len(firms), month)) + pop.paydex_day[firms] - 1

@@ -43,6 +43,7 @@ class Population:
     paydex_day: np.ndarray         # int8 day of the month of its paydex values
     debt_threshold: np.ndarray     # float: distress level from which contributions go unpaid
     ap_threshold: np.ndarray       # float: distress level from which partial activity is asked
+    fragility: np.ndarray          # float, standard normal: the firm's lasting weakness
     hazard: np.ndarray             # float: relative hazard of decline and sudden failure
     first_est: np.ndarray          # int: index of the firm's first establishment
     est_count: np.ndarray          # int: number of establishments of each firm
@@ -234,7 +235,10 @@ def build_population(params: GeneratorParams, reference: Reference) -> Populatio
     region = reference.region_index(reference.departement_region[head_dep])
     n_bands = len(reference.size_share)
     delay_low, delay_high = params.headcount_delay
-    hazard = reference.naf_failure_mult[naf] * np.exp(rng.normal(0, float(pop["hazard_sd"]), n))
+    # Fragile firms start declining more often, and show it (ratios, paydex, late payments).
+    fragility = rng.normal(0, 1, n)
+    spread = float(pop["hazard_sd"])
+    hazard = reference.naf_failure_mult[naf] * np.exp(spread * fragility - spread * spread / 2)
     hazard[public] = 0.0  # public bodies cannot go insolvent
     hazard[reason == SMALL] *= float(pop["small_firm_hazard_mult"])
 
@@ -280,7 +284,7 @@ def build_population(params: GeneratorParams, reference: Reference) -> Populatio
         paydex_day=rng.integers(1, 29, n).astype(np.int8),
         debt_threshold=rng.uniform(*pop["debt_threshold"], n),
         ap_threshold=rng.uniform(*pop["ap_threshold"], n),
-        hazard=hazard,
+        fragility=fragility, hazard=hazard,
         first_est=first_est, est_count=n_est,
         est_firm=est_firm, est_nic=nic, est_siret=siret, est_head=head, est_dep=est_dep,
         est_dep_code=reference.departement[est_dep].astype(str),

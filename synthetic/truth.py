@@ -1,7 +1,8 @@
 """The hidden truth of a generated economy, for tests and benchmarks only (the pipeline never reads it).
 
 Under the truth folder:
-- `firms.csv`: one row per firm: perimeter flag and reason, profile, failure month, action and kind
+- `firms.csv`: one row per firm: perimeter flag and reason, profile, fragility (its lasting weakness,
+  standard normal, raising its hazard of decline), failure month, action and kind
   (after a decline or sudden), onset of the decline that led to it, liquidation and closure months;
 - `health/YYYY-MM.parquet`: per firm and month, distress (0 healthy, 1 failure),
   regime, status and headcount;
@@ -88,6 +89,7 @@ class TruthWriter:
             "size": codes.integers(pop.size),
             "establishments": codes.integers(pop.est_count),
             "headcount_delay": codes.integers(pop.delay),
+            "fragility": codes.decimals(pop.fragility, 3),
             "failure_month": month_text(economy.failure_month),
             "failure_action": [ACTIONS[a] if f else "" for a, f in zip(economy.failure_action.tolist(),
                                                                          failed.tolist())],

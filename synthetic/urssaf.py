@@ -84,8 +84,9 @@ def contributions(pop: Population, economy: Economy, conf: dict, seed: int, inde
     f = firm[rows]
     x, threshold = economy.x[f], pop.debt_threshold[f]
     distress = np.clip((x - threshold) / np.maximum(1 - threshold, 0.05), 0, None)
+    one_off = float(conf["one_off_per_month"]) * np.exp(0.5 * pop.fragility[f])
     p_miss = np.where(x > threshold, np.minimum(0.95, float(conf["miss_base"]) + float(conf["miss_slope"]) * distress),
-                      float(conf["one_off_per_month"]))
+                      one_off)
     p_miss = np.where(economy.status[f] == PROCEEDING, float(conf["miss_in_proceeding"]), p_miss)
     missed = rng.random(len(rows)) < p_miss
     share = np.where(x > threshold, rng.uniform(0.4, 1.0, len(rows)), rng.uniform(0.5, 1.0, len(rows)))
