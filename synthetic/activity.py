@@ -10,11 +10,11 @@ import numpy as np
 
 from synthetic import codes
 from synthetic.economy import ACTIVE, Economy
+from synthetic.extracts import Columns
 from synthetic.population import Population
 from synthetic.reference import Reference
 from synthetic.rng import scramble, stream
 
-Columns = dict[str, list[str]]
 FULL_TIME_HOURS = 151.67
 FIELDS = ("est", "id", "first", "last", "authorised_staff", "hours", "rate")
 
@@ -72,15 +72,9 @@ class PartialActivity:
         id_text = np.array([f"{chr(97 + i // 10**9)}{i % 10**9:09d}" for i in ids.tolist()], dtype=object)
         previous = self.has_asked[est]
         self.has_asked[est] = True
-        self.active = {
-            "est": np.concatenate([self.active["est"], est]),
-            "id": np.concatenate([self.active["id"], id_text]),
-            "first": np.concatenate([self.active["first"], np.full(n, month)]),
-            "last": np.concatenate([self.active["last"], codes.month_number_of(end)]),
-            "authorised_staff": np.concatenate([self.active["authorised_staff"], staff]),
-            "hours": np.concatenate([self.active["hours"], authorised / np.maximum(length, 1)]),
-            "rate": np.concatenate([self.active["rate"], rate]),
-        }
+        new = {"est": est, "id": id_text, "first": np.full(n, month), "last": codes.month_number_of(end),
+               "authorised_staff": staff, "hours": authorised / np.maximum(length, 1), "rate": rate}
+        self.active = {name: np.concatenate([self.active[name], new[name]]) for name in FIELDS}
         f = firm[est]
         company_headcount = pop.firm_sum(np.maximum(headcount, 0))[f]
         zeros = codes.floats(np.zeros(n))

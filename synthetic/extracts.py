@@ -12,6 +12,9 @@ from pathlib import Path
 from synthetic import dirty
 from synthetic.rng import stream
 
+Columns = dict[str, list[str]]
+"""Rows of a file, column by column: each column's texts, one per row."""
+
 
 @dataclass(frozen=True)
 class FileSpec:
@@ -212,7 +215,7 @@ class BatchWriter:
         self.files: dict[str, _OpenFile] = {}
         self.chunks = 0
 
-    def append(self, source: str, columns: dict[str, list[str]]) -> None:
+    def append(self, source: str, columns: Columns) -> None:
         """Add rows (columns by name; for the wide headcount files their order is the header)."""
         spec = SPEC_BY_SOURCE[source]
         if not columns:

@@ -9,11 +9,11 @@ import numpy as np
 
 from synthetic import codes
 from synthetic.economy import Economy
+from synthetic.extracts import Columns
 from synthetic.population import Population
 from synthetic.reference import Reference
 from synthetic.rng import stream
 
-Columns = dict[str, list[str]]
 PUBLICATION_DELAY = 7  # months from a balance sheet's closing to its availability
 FRAGILITY_WEIGHT = 0.6  # correlation of a firm's usual ratios with its fragility
 

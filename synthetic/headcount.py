@@ -9,9 +9,9 @@ import numpy as np
 
 from synthetic import codes
 from synthetic.economy import Economy
+from synthetic.extracts import Columns
 from synthetic.population import Population
 
-Columns = dict[str, list[str]]
 
 
 def month_columns(months: np.ndarray) -> list[str]:

@@ -9,11 +9,11 @@ import numpy as np
 
 from synthetic import codes
 from synthetic.economy import Economy
+from synthetic.extracts import Columns
 from synthetic.population import Population
 from synthetic.reference import Reference
 from synthetic.rng import stream
 
-Columns = dict[str, list[str]]
 TRANCHE_BOUNDS = np.array([1, 3, 6, 10, 20, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000])
 TRANCHE_CODES = np.array(["00", "01", "02", "03", "11", "12", "21", "22", "31", "32", "41", "42", "51", "52",
                           "53"], dtype=object)

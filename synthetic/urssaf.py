@@ -7,16 +7,16 @@ penalties, a proceeding's freeze) are rows of their own; a debt row states what 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from synthetic import codes
 from synthetic.economy import ACTIVE, PROCEEDING, Economy, ProceedingEvents
+from synthetic.extracts import Columns
 from synthetic.population import Population
 from synthetic.rng import scramble, stream
 
-Columns = dict[str, list[str]]
 
 # Cd_op_ecn: what an operation did to a debt.
 OP_CREATED, OP_PARTIAL, OP_PAID, OP_PENALTY, OP_PROCEEDING = "1", "2", "3", "4", "5"
