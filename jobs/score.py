@@ -39,7 +39,7 @@ def lake_table(conf: Config, key: str) -> Path:
 
 def panel_path(conf: Config) -> Path:
     """The panel table (written by jobs.build_panel)."""
-    return conf.path("lake_dir") / "panel"
+    return conf.path("lake_dir") / conf["panel"]["table"]
 
 
 def table_periods(spark: SparkSession, path: Path) -> list[dt.date]:
@@ -119,11 +119,14 @@ def score_periods(spark: SparkSession, conf: Config, client: MlflowClient, perio
             scores = score_period(live_firms(panel, period), history, period, champions, policy).persist()
             try:
                 counts.update(period=month, **_alert_counts(scores))
-                delta_io.replace_where(scores, scores_path, predicate, partition_by=["region", "period"])
+                # One file per region and month, rather than one per task and region.
+                delta_io.replace_where(scores.repartition("region"), scores_path, predicate,
+                                       partition_by=["region", "period"])
             finally:
                 scores.unpersist()
             in_proceedings = firms_in_proceedings(panel, period)
-            delta_io.replace_where(in_proceedings, proceedings_path, predicate, partition_by=["region", "period"])
+            delta_io.replace_where(in_proceedings.repartition("region"), proceedings_path, predicate,
+                                   partition_by=["region", "period"])
             counts.update(in_proceedings=in_proceedings.count())
         summaries.append(dict(counts))
     return summaries

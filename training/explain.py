@@ -216,8 +216,10 @@ def add_reasons(
                     out.loc[wanted, name] = values
             yield out
 
+    # Only the rows to explain need their inputs in Python: null the others' to lighten the transfer.
     return (
-        df.mapInPandas(explain, schema)
+        df.withColumn(features_col, F.when(F.col(explain_col), F.col(features_col)))
+        .mapInPandas(explain, schema)
         .withColumns({
             reasons_col: _reasons_array(max_themes, max_features),
             text_col: _reasons_text(max_themes, max_features),

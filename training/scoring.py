@@ -83,9 +83,12 @@ def gbt_model(model: PipelineModel) -> GBTClassificationModel:
     return last
 
 
-def add_probabilities(firms: DataFrame, champions: Sequence[Champion], keep_inputs_of: int, inputs_col: str) -> DataFrame:
-    """Add `p_<h>m` for each champion, and `inputs_col` (array<double>): the model inputs of the
-    `keep_inputs_of` horizon's champion, as its trees see them. Same rows as `firms`.
+def add_probabilities(
+    firms: DataFrame, champions: Sequence[Champion], keep_inputs_of: int, inputs_col: str, keep: Sequence[str]
+) -> DataFrame:
+    """The `keep` columns of `firms` with `p_<h>m` for each champion, and `inputs_col`
+    (array<double>): the model inputs of the `keep_inputs_of` horizon's champion, as its trees see
+    them. Same rows as `firms`.
     """
     # Each pipeline fills nulls in place: carry the firm's own values in a struct, so every model
     # sees the panel's values, not the previous model's filled ones.
@@ -97,7 +100,8 @@ def add_probabilities(firms: DataFrame, champions: Sequence[Champion], keep_inpu
         if champion.horizon == keep_inputs_of:
             kept.append(vector_to_array(model_inputs(champion.model)[0]).alias(inputs_col))
         packed = scored.select(*kept)
-    return packed.select("_firm.*", *[c for c in packed.columns if c != "_firm"])
+    # Only what scoring needs goes on: the features would weigh on every shuffle and batch after.
+    return packed.select(*[F.col(f"_firm.{c}") for c in keep], *[c for c in packed.columns if c != "_firm"])
 
 
 def score_period(
@@ -118,7 +122,7 @@ def score_period(
     _, inputs = model_inputs(explained.model)
     horizons = sorted(c.horizon for c in champions)
     return (
-        firms.transform(add_probabilities, champions, policy.horizon, "_inputs")
+        firms.transform(add_probabilities, champions, policy.horizon, "_inputs", IDENTITY_COLUMNS)
         .transform(assign_alert_level, probability_col(policy.horizon), policy.threshold_high, policy.threshold_moderate)
         .transform(cap_new_high_alerts, history, period, policy.new_high_cap, probability_col(policy.horizon))
         .transform(flag_first_alert, history, period, policy.lookback_months)

@@ -42,10 +42,10 @@ def test_every_model_sees_the_panel_values_not_a_previous_model_filled_ones(spar
     direct = model.transform(firms(spark)).select(
         "siren", vector_to_array("probability")[1].alias("p"), vector_to_array("features").alias("x")
     )
-    scored = add_probabilities(firms(spark), champions(spark), keep_inputs_of=18, inputs_col="inputs")
+    scored = add_probabilities(firms(spark), champions(spark), keep_inputs_of=18, inputs_col="inputs", keep=["siren"])
     expected = direct.select("siren", F.col("p").alias("p_12m"), F.col("p").alias("p_18m"),
                              F.col("p").alias("p_24m"), F.col("x").alias("inputs"))
-    assert_df_equality(scored.select("siren", "p_12m", "p_18m", "p_24m", "inputs"), expected,
+    assert_df_equality(scored.select(*expected.columns), expected,
                        ignore_row_order=True, ignore_nullable=True)
 
 
@@ -74,7 +74,7 @@ def test_score_period_levels_cap_first_alerts_and_reasons(spark):
     # Reasons are the model's own path contributions: check one alerted firm against numpy.
     alerted = max(rows.values(), key=lambda r: r.p_18m)
     x = np.array(
-        add_probabilities(firms(spark).where(F.col("siren") == alerted.siren), champions(spark)[1:2], 18, "x")
+        add_probabilities(firms(spark).where(F.col("siren") == alerted.siren), champions(spark)[1:2], 18, "x", [])
         .first().x
     ).reshape(1, -1)
     ensemble = extract_ensemble(tiny_model(spark).stages[-1])
