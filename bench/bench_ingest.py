@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -84,6 +85,9 @@ def run(raw_dir: Path, lake_dir: Path, conf_path: str | None) -> dict:
     total_seconds = time.monotonic() - started
     total_rows = sum(f["rows_read"] for f in figures.values())
     return {
+        "cores": os.cpu_count(),
+        # Other processes' load on the machine while this ran: figures scale with what was left.
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "batches": len(batches),
         "files": len(files),
         "rows_read": total_rows,

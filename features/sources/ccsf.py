@@ -1,10 +1,10 @@
 """URSSAF CCSF (`sigfaible_ccsf.csv`): cases before the committee that grants tax and social debt plans."""
 from __future__ import annotations
 
+from features.sources import urssaf
 from features.sources.fields import (
     A_URSSAF_DATE, parse_one_of, parse_urssaf_date, with_siren_from_siret,
 )
-from features.sources import urssaf
 from features.sources.reading import Field, Source
 
 STAGES = ("DEBUT", "REFUS", "APPROB", "FIN", "REJ")

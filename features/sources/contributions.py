@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
+from features.sources import urssaf
 from features.sources.fields import (
     A_NUMBER, A_URSSAF_PERIOD, parse_decimal, parse_urssaf_period,
     with_period_columns, with_siren_from_siret,
 )
-from features.sources import urssaf
 from features.sources.reading import Field, Source
 
 

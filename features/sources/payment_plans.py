@@ -1,11 +1,11 @@
 """URSSAF payment plans (`sigfaible_delais.csv`): plans granted to pay a debt over time."""
 from __future__ import annotations
 
+from features.sources import urssaf
 from features.sources.fields import (
     A_FRENCH_DATE, A_NUMBER, A_WHOLE_NUMBER, parse_decimal, parse_french_date, parse_int,
     with_siren_from_siret,
 )
-from features.sources import urssaf
 from features.sources.reading import Field, Source
 
 SOURCE = Source(
