@@ -29,9 +29,11 @@ def add_failure_labels(
 ) -> DataFrame:
     """`panel` (per siren and period) with `failure_date`, `after_failure` and one label per horizon.
 
-    `after_failure` is true from the failure month on (never a training row). The label of horizon
-    h is 1 when the failure month is within (period, period + h months], 0 otherwise, and null when
-    period + h months is past `last_month`, the last month of proceeding data.
+    `failure_date` is the firm's failure, on the rows from the longest horizon before it on (what
+    the labels see; so a new failure changes no row further back). `after_failure` is true from
+    the failure month on (never a training row). The label of horizon h is 1 when the failure
+    month is within (period, period + h months], 0 otherwise, and null when period + h months is
+    past `last_month`, the last month of proceeding data.
     """
     months_to_failure = months_between_col(month_start_col(F.col("failure_date")), F.col("period"))
     labels = {
@@ -44,4 +46,5 @@ def add_failure_labels(
         panel.join(failures, "siren", "left")
         .withColumn("after_failure", F.coalesce(months_to_failure <= 0, F.lit(False)))
         .withColumns(labels)
+        .withColumn("failure_date", F.when(months_to_failure <= max(horizons), F.col("failure_date")))
     )

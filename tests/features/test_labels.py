@@ -22,6 +22,8 @@ def test_failure_is_first_opening_and_labels_look_h_months_ahead(spark):
     expected = spark.createDataFrame(
         [
             # failure in June; proceedings known up to August: a 3-month label needs period <= May
+            (S1, D(2023, 11, 1), None, False, 0, 0),  # the failure is beyond the longest horizon
+            (S1, D(2023, 12, 1), D(2024, 6, 15), False, 0, 1),
             (S1, D(2024, 2, 1), D(2024, 6, 15), False, 0, 1),
             (S1, D(2024, 3, 1), D(2024, 6, 15), False, 1, None),
             (S1, D(2024, 5, 1), D(2024, 6, 15), False, 1, None),

@@ -1,0 +1,139 @@
+"""`python -m jobs.build_panel` on the hand-made bronze lake of tests/features/bronze_rows.py.
+
+One sequence, shared by the tests: batches 2401-2402 ingested and the panel built (version 0);
+batch 2403 ingested and the panel refreshed (version 1); rebuilt with --full (version 2); run
+again with nothing new.
+"""
+import datetime as dt
+
+import pytest
+import yaml
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from features import catalog
+from features.calendar import month_range
+from features.panel import panel_columns
+from jobs import build_panel, delta_io, ingest
+from jobs.config import PROJECT_ROOT
+from tests.conftest import TEST_SPARK_SETTINGS
+from tests.features.bronze_rows import ACME, BETA, FIRST_MONTH, LAST_MONTH, NEWCO, bronze_frames, delivery
+
+D = dt.date
+LABEL_COLUMNS = ("failure_date", "after_failure", "failure_12m", "failure_18m", "failure_24m")
+
+
+def _ingest(spark, lake, batches: list[str]) -> None:
+    """Write the bronze rows and ingest_log rows of `batches`, as ingestion does (replace those batches)."""
+    predicate = f"IN ({', '.join(repr(b) for b in batches)})"
+    for name, frame in bronze_frames(spark, delivery(), max(batches)).items():
+        rows = frame.filter(F.col("_batch").isin(batches))
+        if not rows.isEmpty():  # a table never delivered reads as empty
+            delta_io.replace_where(rows, lake / "bronze" / name, f"_batch {predicate}", ["_batch"])
+    counts = [dict(batch=b, source="test", file="test.csv", rows_read=0, rows_loaded=0, rows_quarantined=0)
+              for b in batches]
+    delta_io.replace_where(ingest.log_rows(spark, counts), lake / "ingest_log", f"batch {predicate}")
+
+
+@pytest.fixture(scope="module")
+def run(spark, tmp_path_factory):
+    """The sequence of builds; returns the panel's versions and what the runs left."""
+    folder = tmp_path_factory.mktemp("build_panel")
+    lake, path = folder / "lake", folder / "lake" / "panel"
+    conf_file = folder / "test.yaml"
+    conf_file.write_text(yaml.safe_dump({
+        "extends": str(PROJECT_ROOT / "conf" / "local.yaml"),
+        "paths": {"reference_dir": str(PROJECT_ROOT / "conf" / "reference")},
+        # The same settings as the test session, which build_session reuses.
+        "spark": {"jars_dir": str(PROJECT_ROOT / ".cache" / "jars"), "settings": TEST_SPARK_SETTINGS},
+    }))
+    args = ["--conf", str(conf_file), "--lake-dir", str(lake)]
+    _ingest(spark, lake, ["2401", "2402"])
+    assert build_panel.main(args) == 0
+    _ingest(spark, lake, ["2403"])  # holds a late opening effective 2024-02-27
+    assert build_panel.main(args) == 0
+    refresh = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").filter("version = 1").first()
+    assert build_panel.main([*args, "--full"]) == 0
+    assert build_panel.main(args) == 0
+    rebuilt = delta_io.read(spark, path, version=2).cache()
+    yield {
+        "before": delta_io.read(spark, path, version=0),
+        "refreshed": delta_io.read(spark, path, version=1),
+        "refresh_predicate": refresh["operationParameters"]["predicate"],
+        "rebuilt": rebuilt,
+        "last_version": delta_io.current_version(spark, path),
+        "rows": {(row["siren"], row["period"]): row for row in rebuilt.collect()},
+    }
+    rebuilt.unpersist()
+
+
+def test_refresh_rewrites_the_changed_periods_only_and_equals_a_full_rebuild(run):
+    # Labels reach 24 months back from the late opening's month (February 2024)
+    assert "2022-02-01" in run["refresh_predicate"]
+    assert run["refreshed"].agg(F.max("period")).first()[0] == LAST_MONTH
+    assert_df_equality(run["refreshed"], run["rebuilt"], ignore_row_order=True)
+
+
+def test_a_run_without_new_batch_changes_nothing(run):
+    assert run["last_version"] == 2
+
+
+def test_rows_known_before_a_batch_keep_their_values(run):
+    # Point in time: what the panel said up to February is what it still says (labels aside:
+    # they are the future by definition).
+    columns = [c for c in run["before"].columns if c not in LABEL_COLUMNS]
+    assert_df_equality(
+        run["before"].select(columns),
+        run["rebuilt"].filter(F.col("period") <= D(2024, 2, 1)).select(columns),
+        ignore_row_order=True,
+    )
+
+
+def test_every_firm_month_of_the_perimeter_with_its_profile(run, conf):
+    rows = run["rows"]
+    assert run["rebuilt"].columns == panel_columns(tuple(conf["panel"]["horizons"]))
+    assert set(catalog.feature_names()) <= set(run["rebuilt"].columns)
+    assert len(rows) == 2 * len(month_range(FIRST_MONTH, LAST_MONTH)) + len(month_range(D(2023, 6, 1), LAST_MONTH))
+    assert {siren for siren, _ in rows} == {ACME, BETA, NEWCO}  # SMALL and PUBLIC are out
+    beta = rows[(BETA, LAST_MONTH)]
+    assert (beta["region"], beta["departement"], beta["town"], beta["naf_section"]) == ("94", "2A", "AJACCIO", "I")
+    assert beta["legal_category"] == "5499" and beta["firm_age_months"] == 106
+    assert rows[(ACME, D(2024, 1, 1))]["name"] == "ACME" and rows[(ACME, D(2024, 2, 1))]["name"] == "ACME SA"
+    assert min(period for siren, period in rows if siren == NEWCO) == D(2023, 6, 1)  # its creation month
+
+
+def test_monthly_values_follow_the_source_rules(run):
+    rows = run["rows"]
+    acme = {m: rows[(ACME, D(2024, m, 1))] for m in (1, 2, 3)}
+    assert [acme[m]["debt_total"] for m in (1, 2, 3)] == [6000.0, 6000.0, 3000.0]  # paid on Feb 25: March
+    assert [acme[m]["contributions_due"] for m in (1, 2, 3)] == [3000.0, 3000.0, 2800.0]  # known once due
+    assert rows[(ACME, D(2023, 12, 1))]["payment_plan_count"] == 1  # 180 days from 2023-07-01
+    assert acme[1]["payment_plan_count"] == 0 and acme[1]["ccsf_active"] == 1
+    assert rows[(ACME, D(2021, 2, 1))]["headcount"] is None  # nothing published yet (2-month delay)
+    beta = [rows[(BETA, month)] for month in month_range(D(2023, 11, 1), LAST_MONTH)]
+    assert [r["ap_hours_authorised"] for r in beta] == [300.0, 310.0, 310.0, 0.0, 0.0]
+    assert beta[2]["ap_hours_used"] == 100.0
+    assert [r["paydex_days"] for r in beta] == [None, 25, 25, 40, 45]
+
+
+def test_late_headcount_and_balance_sheet_do_not_leak_into_earlier_rows(run):
+    # BETA publishes its headcount 6 months late; its June 2023 balance sheet, due in January
+    # 2024, arrives in March.
+    rows = run["rows"]
+    beta = [rows[(BETA, D(2024, m, 1))] for m in (1, 2, 3)]
+    assert [(r["headcount"], r["headcount_carried"]) for r in beta] == [(12, True), (11, True), (10, True)]
+    assert rows[(BETA, D(2023, 12, 1))]["headcount"] == 12  # June's value: later months are unpublished
+    assert [r["margin_rate"] for r in beta] == [1.0, 1.0, 2.0]
+    assert rows[(BETA, D(2023, 6, 1))]["margin_rate"] is None  # the 2022 sheet is published in July 2023
+    assert rows[(BETA, D(2023, 7, 1))]["margin_rate"] == 1.0
+
+
+def test_failure_labels_from_a_late_opening(run):
+    acme = lambda y, m: run["rows"][(ACME, D(y, m, 1))]  # noqa: E731
+    # opening effective 2024-02-27, proceedings known up to March 2024
+    assert [acme(2023, m)["failure_12m"] for m in (1, 2, 3, 4)] == [0, 1, 1, None]
+    assert [acme(2022, m)["failure_18m"] for m in (7, 8, 9, 10)] == [0, 1, 1, None]
+    assert [acme(2024, m)["after_failure"] for m in (1, 2, 3)] == [False, True, True]
+    assert acme(2022, 1)["failure_date"] is None and acme(2022, 2)["failure_date"] == D(2024, 2, 27)
+    assert run["rows"][(BETA, D(2022, 3, 1))]["failure_24m"] == 0
+    assert run["rows"][(BETA, D(2022, 4, 1))]["failure_24m"] is None
