@@ -15,7 +15,7 @@ setup: $(STAMP) $(JARS_STAMP)
 $(STAMP): setup.py constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[test,bench]" --config-settings editable_mode=compat
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,bench]"
 	@touch $@
 
 jars: $(JARS_STAMP)
