@@ -26,7 +26,10 @@ $(JARS_STAMP): $(STAMP) conf/base.yaml tools/fetch_jars.py
 # Generates the default synthetic delivery (unless already there) and runs every stage on it.
 demo: setup
 	$(PY) -m jobs.generate_extracts --conf $(CONF) --if-missing
-	@echo "Synthetic extracts in work/raw (hidden truth in work/truth)."
+	$(PY) -m jobs.pipeline --conf $(CONF)
+	@echo "Done. Synthetic extracts: work/raw (hidden truth: work/truth). Delta tables: work/lake"
+	@echo "(bronze/, quarantine, ingest_log, panel, scores). Regional lists: work/exports/<region>/."
+	@echo "Models and runs: make mlflow-ui, then http://127.0.0.1:5000"
 
 test: setup
 	$(PY) -m pytest tests
