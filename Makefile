@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JARS_STAMP := $(VENV)/.delta-jars
 CONF ?= conf/local.yaml
 
-.PHONY: setup jars demo test bench clean mlflow-ui
+.PHONY: setup jars demo test clean mlflow-ui
 
 setup: $(STAMP) $(JARS_STAMP)
 	@$(PY) -c "from jobs.session import check_java; check_java()"
@@ -33,9 +33,6 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest tests
-
-bench: setup
-	$(PY) -m bench.run_all
 
 mlflow-ui: setup
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///work/mlflow/mlflow.db --host 127.0.0.1 --port 5000
