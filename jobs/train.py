@@ -15,14 +15,15 @@ import mlflow
 from features import catalog
 from jobs import delta_io
 from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.config import PROJECT_ROOT
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from training.trainer import FeatureSpec, train_horizon
 
 
-def git_commit(root) -> str:
-    """The project's current commit, `unknown` outside a git checkout."""
-    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+def git_commit() -> str:
+    """The commit of the code that runs, `unknown` outside a git checkout."""
+    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tags = {}
 
     panel = delta_io.read(spark, panel_path, version=version)
-    commit = git_commit(conf.root)
+    commit = git_commit()
     for horizon in horizons:
         with progress(f"train {horizon}m") as counts:
             result = train_horizon(panel, horizon, spec, settings, client, version, commit, conf, tags)

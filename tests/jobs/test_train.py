@@ -32,7 +32,8 @@ def project(tmp_path_factory, spark, conf):
         "extends": str(PROJECT_ROOT / "conf" / "local.yaml"),
         # The same settings as the test session, which build_session reuses.
         "spark": {"jars_dir": str(PROJECT_ROOT / ".cache" / "jars"), "settings": TEST_SPARK_SETTINGS},
-        "training": tiny_settings(conf["training"]),
+        "training": {**tiny_settings(conf["training"]),
+                     "search": {"max_depth": [2], "max_iter": [5], "step_size": [0.3]}},  # one candidate
     }))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(catalog, "FEATURES", TINY_CATALOGUE)
@@ -48,6 +49,7 @@ def test_train_registers_a_champion_and_retraining_from_its_run_reproduces_it(pr
     champion = version_by_alias(client, "failure_12m", CHAMPION)
     first = mlflow.get_run(champion.run_id)
     assert first.data.params["panel_version"] == "1"
+    assert first.data.params["git_commit"] == train.git_commit() != "unknown"  # the code's, not the conf's folder
     assert (root / "work" / "mlflow" / "mlflow.db").exists()  # the store named in conf, under the project
 
     assert train.main([*args, "--from-run", champion.run_id]) == 0
