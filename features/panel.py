@@ -73,31 +73,30 @@ def panel_columns(horizons: tuple[int, ...]) -> list[str]:
                                "failure_date", "after_failure", *labels]))
 
 
-def monthly_sources(
+def monthly_aggregates(
     bronze: Mapping[str, DataFrame],
     headcount_history: DataFrame,
-    references: Mapping[str, DataFrame],
     rules: PanelRules,
     first_batch_month: dt.date,
     start: dt.date,
     end: dt.date,
-) -> list[DataFrame]:
-    """Every source's monthly aggregate and the monthly profile, each per (siren, period) in [start, end]."""
+) -> dict[str, DataFrame]:
+    """Every source's monthly aggregate per (siren, period) in [start, end], by source name."""
     known = (first_batch_month, start, end)
-    return [
-        aggregates.contributions_monthly(bronze["contributions"], *known, rules.contributions_carry_months),
-        aggregates.debts_monthly(bronze["debts"], *known, rules.debt_cutoff_day),
-        aggregates.headcount_monthly(headcount_history, *known, rules.headcount_delay_months,
-                                     rules.headcount_carry_months),
-        aggregates.ap_authorised_monthly(bronze["ap_requests"], *known),
-        aggregates.ap_used_monthly(bronze["ap_consumption"], *known),
-        aggregates.payment_plans_monthly(bronze["payment_plans"], *known),
-        aggregates.ccsf_monthly(bronze["ccsf"], *known),
-        aggregates.bdf_monthly(bronze["bdf_ratios"], *known, rules.bdf_publication_months, rules.bdf_valid_months),
-        aggregates.paydex_monthly(bronze["paydex"], *known, rules.paydex_valid_months),
-        legal_unit_monthly(bronze["sirene_legal_units"], references["naf_sections"], *known),
-        head_office_monthly(bronze["sirene_establishments"], references["departements"], *known),
-    ]
+    return {
+        "contributions": aggregates.contributions_monthly(bronze["contributions"], *known,
+                                                          rules.contributions_carry_months),
+        "debts": aggregates.debts_monthly(bronze["debts"], *known, rules.debt_cutoff_day),
+        "headcount": aggregates.headcount_monthly(headcount_history, *known, rules.headcount_delay_months,
+                                                  rules.headcount_carry_months),
+        "ap_requests": aggregates.ap_authorised_monthly(bronze["ap_requests"], *known),
+        "ap_consumption": aggregates.ap_used_monthly(bronze["ap_consumption"], *known),
+        "payment_plans": aggregates.payment_plans_monthly(bronze["payment_plans"], *known),
+        "ccsf": aggregates.ccsf_monthly(bronze["ccsf"], *known),
+        "bdf_ratios": aggregates.bdf_monthly(bronze["bdf_ratios"], *known, rules.bdf_publication_months,
+                                             rules.bdf_valid_months),
+        "paydex": aggregates.paydex_monthly(bronze["paydex"], *known, rules.paydex_valid_months),
+    }
 
 
 def build_panel(
@@ -119,7 +118,12 @@ def build_panel(
     """
     window_start = add_months(start, -catalog.LOOKBACK_MONTHS)
     spine = firm_months(firms, window_start, end)
-    monthly = monthly_sources(bronze, headcount_history, references, rules, first_batch_month, window_start, end)
+    known = (first_batch_month, window_start, end)
+    monthly = [
+        *monthly_aggregates(bronze, headcount_history, rules, *known).values(),
+        legal_unit_monthly(bronze["sirene_legal_units"], references["naf_sections"], *known),
+        head_office_monthly(bronze["sirene_establishments"], references["departements"], *known),
+    ]
     rows = reduce(lambda left, right: left.join(right, ["siren", "period"], "left"), monthly, spine)
     return (
         rows.fillna(0, subset=list(ZERO_WHEN_ABSENT))

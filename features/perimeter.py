@@ -47,10 +47,11 @@ def perimeter_firms(
     """The firms of the perimeter and their first panel month: `siren, first_period`, one per firm.
 
     A firm is in when it had at least `min_headcount` employees in some month of the
-    `lookback_years` years up to `end` (latest delivered value of each month), it is known to
-    SIRENE, and neither its legal category (public bodies: 4xxx, 7xxx) nor its NAF division
-    (administration, education, finance) is excluded. A firm's first period is its creation month,
-    or `first_month` (the first month of data) when later.
+    `lookback_years` years up to `end` (latest delivered value of each month), unless its SIRENE
+    legal category (public bodies: 4xxx, 7xxx) or NAF division (administration, education,
+    finance) is excluded; a firm whose legal unit is unknown (e.g. its row was quarantined) stays
+    in. A firm's first period is its creation month, or `first_month` (the first month of data)
+    when later.
     """
     recent = F.col("month") > F.add_months(F.lit(end), -12 * lookback_years)
     large = (
@@ -67,7 +68,7 @@ def perimeter_firms(
         excluded = excluded | F.col("legal_category").startswith(prefix)
     first_period = F.greatest(F.lit(first_month), month_start_col(F.col("created_date")))
     return (
-        units.join(large, "siren")
+        large.join(units, "siren", "left")
         .filter(~F.coalesce(excluded, F.lit(False)))
         .select("siren", first_period.alias("first_period"))
     )

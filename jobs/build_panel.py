@@ -91,7 +91,11 @@ def same_columns(a: DataFrame, b: DataFrame) -> bool:
 
 
 def build(spark: SparkSession, conf: Config, full: bool = False) -> dict:
-    """Build or refresh the panel of `conf`'s lake; return what was done (`mode`, `start`, `end`, `rows`)."""
+    """Build or refresh the panel of `conf`'s lake.
+
+    Returns what was done: `mode` (full, refresh or up to date), the periods written (`start` to
+    `end`), their `rows` and positive label rates (`rate_<h>m`).
+    """
     rules = PanelRules.from_conf(conf["panel"])
     path = conf.path("lake_dir") / conf["panel"]["table"]
     with stage(spark, "build_panel: read bronze"), progress("read bronze") as counts:
@@ -123,9 +127,10 @@ def build(spark: SparkSession, conf: Config, full: bool = False) -> dict:
             panel = build_panel(bronze, history, firms, references, rules, first_batch, start, end)
         write(panel, path, mode, start)
         written = delta_io.read(spark, path).filter(F.col("period") >= F.lit(start))
-        counts.update(mode=mode, start=start, end=end, **summary(written, rules.horizons))
+        done = {"mode": mode, "start": start, "end": end, **summary(written, rules.horizons)}
+        counts.update(done)
     firms.unpersist()
-    return {"mode": mode, "start": start, "end": end, "rows": counts["rows"]}
+    return done
 
 
 def plan(

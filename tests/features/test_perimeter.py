@@ -25,7 +25,7 @@ def test_perimeter_ten_employees_in_ten_years_without_public_bodies_education_or
             ("000000003", D(2020, 1, 1), 12, "2401"),  # a public body
             ("000000004", D(2020, 1, 1), 12, "2401"),  # a bank
             ("000000005", D(2014, 1, 1), 15, "2401"),  # more than ten years ago
-            ("000000006", D(2020, 1, 1), 12, "2401"),  # unknown to SIRENE
+            ("000000006", D(2020, 1, 1), 12, "2401"),  # unknown to SIRENE: nothing excludes it
             ("000000007", D(2023, 1, 1), 30, "2401"),  # created after the first month of data
         ],
         "siren string, month date, headcount int, _batch string",
@@ -44,7 +44,8 @@ def test_perimeter_ten_employees_in_ten_years_without_public_bodies_education_or
     actual = perimeter_firms(headcount, units, D(2019, 1, 1), D(2024, 6, 1), 10, 10, ["4", "7"],
                              ["84", "85", "64", "65", "66"])
     expected = spark.createDataFrame(
-        [("000000001", D(2019, 1, 1)), ("000000007", D(2022, 6, 1))], "siren string, first_period date"
+        [("000000001", D(2019, 1, 1)), ("000000006", D(2019, 1, 1)), ("000000007", D(2022, 6, 1))],
+        "siren string, first_period date",
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
