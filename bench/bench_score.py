@@ -83,9 +83,11 @@ def synthetic_month(spark: SparkSession, firms: int, features: int, seed: int) -
     rows = spark.range(firms).select("id", *values)
     rows = rows.withColumn("f4", F.when(F.rand(seed + 99) < 0.3, None).otherwise(F.col("f4")))
     logit = -6.0 + 3 * F.col("f0") + 2 * (F.col("f1") > 0.8).cast("double") + 3 * F.col("f2") * F.col("f3")
-    region = F.element_at(F.array(*[F.lit(r) for r in REGIONS]), (F.pmod(F.xxhash64("id"), F.lit(len(REGIONS))) + 1).cast("int"))
+    bucket = (F.pmod(F.xxhash64("id"), F.lit(len(REGIONS))) + 1).cast("int")
+    region = F.element_at(F.array(*[F.lit(r) for r in REGIONS]), bucket)
     return rows.select(
-        F.lpad(F.col("id").cast("string"), 9, "0").alias("siren"), F.lit(PERIOD).alias("period"), region.alias("region"),
+        F.lpad(F.col("id").cast("string"), 9, "0").alias("siren"), F.lit(PERIOD).alias("period"),
+        region.alias("region"),
         F.lit("21").alias("departement"), F.concat(F.lit("SA "), F.col("id").cast("string")).alias("name"),
         F.lit("DIJON").alias("town"), F.lit("25.62A").alias("naf"), F.lit(25).alias("headcount"),
         *[F.col(f"f{i}") for i in range(features)],
@@ -124,7 +126,8 @@ def synthetic_run(spark: SparkSession, firms: int, features: int, trees: int, de
     with PeakMemory() as memory:
         start = time.monotonic()
         scores = score_period(month, history, PERIOD, champions, policy)
-        delta_io.replace_where(scores.repartition("region"), scores_path, f"period = DATE'{PERIOD}'", ["region", "period"])
+        delta_io.replace_where(scores.repartition("region"), scores_path, f"period = DATE'{PERIOD}'",
+                               ["region", "period"])
         seconds = time.monotonic() - start
     written = delta_io.read(spark, scores_path)
     levels = {r.alert_level: r["count"] for r in written.groupBy("alert_level").count().collect()}

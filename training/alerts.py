@@ -42,7 +42,11 @@ class AlertPolicy:
 
 
 def assign_alert_level(
-    df: DataFrame, probability_col: str, threshold_high: float, threshold_moderate: float, output_col: str = "alert_level"
+    df: DataFrame,
+    probability_col: str,
+    threshold_high: float,
+    threshold_moderate: float,
+    output_col: str = "alert_level",
 ) -> DataFrame:
     """Add `output_col`: `high` at or above `threshold_high`, else `moderate` at or above
     `threshold_moderate`, else `none` (same grain as `df`)."""

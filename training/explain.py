@@ -27,6 +27,8 @@ from training.model import source_feature
 
 # Spark's GBT classifier (logistic loss on labels in {-1, 1}): P(y=1) = 1 / (1 + exp(-2 margin)).
 LOG_ODDS_PER_MARGIN = 2.0
+# An alerted firm whose every theme pulls its score below the model's base value has no reason.
+NO_REASON_TEXT = "Aucun thème n'élève le score au-dessus de la valeur de base du modèle"
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,8 @@ def add_reasons(
     `themes` their theme keys). Returns `df` with `reasons` (array of (theme, feature,
     contribution in log-odds): the `max_themes` themes that raised the score most, each with up to
     `max_features` of its features that raised it, by decreasing contribution) and `reasons_text`
-    (the same in French, e.g. `Dettes sociales (+1.10 : debt_ratio +0.80, debt_employer +0.30)`);
+    (the same in French, e.g. `Dettes sociales (+1,10 : debt_ratio +0,80 ; debt_employer +0,30) |
+    Effectifs (+0,25 : headcount_change_12m +0,25)`, or NO_REASON_TEXT when no theme raised it);
     an empty array and an empty text where `explain_col` is false.
     """
     column_names = np.asarray(columns, dtype=object)
@@ -217,12 +220,13 @@ def add_reasons(
             yield out
 
     # Only the rows to explain need their inputs in Python: null the others' to lighten the transfer.
+    text = F.coalesce(F.nullif(_reasons_text(max_themes, max_features), F.lit("")), F.lit(NO_REASON_TEXT))
     return (
         df.withColumn(features_col, F.when(F.col(explain_col), F.col(features_col)))
         .mapInPandas(explain, schema)
         .withColumns({
             reasons_col: _reasons_array(max_themes, max_features),
-            text_col: _reasons_text(max_themes, max_features),
+            text_col: F.when(F.col(explain_col), text).otherwise(F.lit("")),
         })
         .drop(*[f.name for f in flat_fields])
     )
@@ -246,14 +250,15 @@ def _reasons_text(max_themes: int, max_features: int, labels: Mapping[str, str] 
     label_map = F.create_map(*[F.lit(v) for pair in labels.items() for v in pair])
 
     def signed(value: Column) -> Column:
-        return F.concat(F.lit("+"), F.format_number(value, 2))
+        # French figures: decimal comma, space between thousands (1,234.50 -> 1 234,50).
+        return F.concat(F.lit("+"), F.translate(F.format_number(value, 2), ",.", " ,"))
 
     themes = []
     for rank in range(max_themes):
-        features = F.concat_ws(", ", *[
-            F.concat(F.col(f"_feature_{rank}_{position}"), F.lit(" "), signed(F.col(f"_contribution_{rank}_{position}")))
-            for position in range(max_features)
+        features = F.concat_ws(" ; ", *[
+            F.concat(F.col(f"_feature_{rank}_{i}"), F.lit(" "), signed(F.col(f"_contribution_{rank}_{i}")))
+            for i in range(max_features)
         ])
         label = F.coalesce(label_map[F.col(f"_theme_{rank}")], F.col(f"_theme_{rank}"))
         themes.append(F.concat(label, F.lit(" ("), signed(F.col(f"_total_{rank}")), F.lit(" : "), features, F.lit(")")))
-    return F.concat_ws(" ; ", *themes)
+    return F.concat_ws(" | ", *themes)

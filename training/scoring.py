@@ -123,7 +123,9 @@ def score_period(
     horizons = sorted(c.horizon for c in champions)
     return (
         firms.transform(add_probabilities, champions, policy.horizon, "_inputs", IDENTITY_COLUMNS)
-        .transform(assign_alert_level, probability_col(policy.horizon), policy.threshold_high, policy.threshold_moderate)
+        .transform(
+            assign_alert_level, probability_col(policy.horizon), policy.threshold_high, policy.threshold_moderate
+        )
         .transform(cap_new_high_alerts, history, period, policy.new_high_cap, probability_col(policy.horizon))
         .transform(flag_first_alert, history, period, policy.lookback_months)
         .withColumn("_explain", F.col("alert_level") != NONE)

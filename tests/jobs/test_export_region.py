@@ -22,7 +22,7 @@ REASONS = [("social_debt", "debt_ratio", 1.25)]
 
 
 def score_row(siren, period, region, p18, level, first, headcount=12):
-    text = "Dettes sociales (+1.25 : debt_ratio +1.25)" if level != "none" else ""
+    text = "Dettes sociales (+1,25 : debt_ratio +1,25)" if level != "none" else ""
     return (siren, period, region, "21", f"SARL {siren}", "Besançon", "25.62A", headcount, p18 / 2, p18, p18 * 1.2,
             level, first, REASONS if level != "none" else [], text, "failure_12m:1,failure_18m:1,failure_24m:1")
 
@@ -66,7 +66,7 @@ def test_csv_list_in_french_riskiest_first_and_only_the_region(spark, lake, tmp_
     assert list(listed["Nouvelle alerte ce mois"]) == ["oui", "oui", "non"]
     assert listed["Probabilité de défaillance à 18 mois (%)"].tolist() == [70.0, 65.0, 40.0]
     assert listed["Commune"][0] == "Besançon" and pd.isna(listed["Effectif"][0]) and listed["Effectif"][1] == 12
-    assert listed["Motifs (contributions au risque)"][0] == "Dettes sociales (+1.25 : debt_ratio +1.25)"
+    assert listed["Motifs (contributions au risque)"][0] == "Dettes sociales (+1,25 : debt_ratio +1,25)"
     # Decimal commas and semicolons, as a French spreadsheet opens them.
     assert "70,0" in out.read_text(encoding="utf-8-sig").splitlines()[1]
 

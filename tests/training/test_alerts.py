@@ -79,7 +79,7 @@ SCORES = (
 def test_regional_list_has_french_headers_riskiest_first_and_only_the_region(spark):
     def row(siren, region, p18, level, first, period=JUNE):
         return (siren, period, region, "21", f"SA {siren}", "DIJON", "25.62A", 12, p18 / 2, p18, p18 * 1.2, level,
-                first, "Dettes sociales (+1.00 : debt_ratio +1.00)")
+                first, "Dettes sociales (+1,00 : debt_ratio +1,00)")
 
     scores = spark.createDataFrame(
         [

@@ -8,7 +8,9 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
 from tests.training.tiny_gbt import FEATURE_THEMES, tiny_features, tiny_model
-from training.explain import TreeEnsemble, add_reasons, column_themes, extract_ensemble, path_contributions
+from training.explain import (
+    NO_REASON_TEXT, TreeEnsemble, add_reasons, column_themes, extract_ensemble, path_contributions,
+)
 
 NAN = float("nan")
 
@@ -67,6 +69,7 @@ def test_add_reasons_lists_rising_themes_and_features_for_flagged_rows(spark):
         ("000000002", True, [0.0, 3.0, 1.0]),
         ("000000003", True, [2.0, NAN, -1.0]),
         ("000000004", False, [2.0, 3.0, 1.0]),
+        ("000000005", True, [0.0, 3.0, -1.0]),
     ]
     firms = spark.createDataFrame(rows, schema)
     actual = add_reasons(
@@ -76,12 +79,14 @@ def test_add_reasons_lists_rising_themes_and_features_for_flagged_rows(spark):
     expected = spark.createDataFrame(
         [
             ("000000001", True, [("social_debt", "b", 1.5), ("social_debt", "a", 0.5), ("headcount", "c", 0.5)],
-             "Dettes sociales (+2.00 : b +1.50, a +0.50) ; Effectifs (+0.50 : c +0.50)"),
+             "Dettes sociales (+2,00 : b +1,50 ; a +0,50) | Effectifs (+0,50 : c +0,50)"),
             # a pulled the score down (-1.0): neither it nor its theme is a reason.
-            ("000000002", True, [("headcount", "c", 0.5)], "Effectifs (+0.50 : c +0.50)"),
+            ("000000002", True, [("headcount", "c", 0.5)], "Effectifs (+0,50 : c +0,50)"),
             ("000000003", True, [("social_debt", "b", 1.5), ("social_debt", "a", 0.5)],
-             "Dettes sociales (+2.00 : b +1.50, a +0.50)"),
+             "Dettes sociales (+2,00 : b +1,50 ; a +0,50)"),
             ("000000004", False, [], ""),
+            # Every theme pulled the score down: alerted all the same (base value), without a reason.
+            ("000000005", True, [], NO_REASON_TEXT),
         ],
         "siren string, explain boolean, "
         "reasons array<struct<theme:string,feature:string,contribution:double>>, reasons_text string",
