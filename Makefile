@@ -34,8 +34,10 @@ demo: setup
 test: setup
 	$(PY) -m pytest tests
 
+# The MLflow UI on the store named in $(CONF), bound to localhost only.
 mlflow-ui: setup
-	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///work/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+	$(VENV)/bin/mlflow ui --host 127.0.0.1 --port 5000 --backend-store-uri \
+	  "$$($(PY) -c "from jobs.config import load_config; from jobs.tracking import tracking_uri; print(tracking_uri(load_config('$(CONF)')))")"
 
 clean:
 	rm -rf work
