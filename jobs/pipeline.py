@@ -110,7 +110,11 @@ def champions_missing(client: MlflowClient, conf: Config) -> list[str]:
 
 
 def refresh(spark: SparkSession, conf: Config, client: MlflowClient, stage_args: list[str], retrain: str) -> int:
-    """Run every stage that has work, in order; return the exit status (1 when files were left out)."""
+    """Run every stage that has work, in order; return 0.
+
+    When ingestion left files out, the refresh goes on with what loaded and then raises its error,
+    so the run ends with a non-zero status that names the file.
+    """
     lake, raw_dir = ingest.Lake.from_conf(conf), conf.path("raw_dir")
     available = ingest.batch_folders(raw_dir)
     done = sorted(ingest.done_batches(spark, lake))
@@ -123,7 +127,7 @@ def refresh(spark: SparkSession, conf: Config, client: MlflowClient, stage_args:
     if late:
         log.warning("late batch(es) %s: the panel is rebuilt and the latest month scored again", ", ".join(late))
 
-    status, worked = 0, False
+    ingest_error, worked = None, False
     if new:
         worked = True
         with progress("pipeline: ingest") as counts:
@@ -131,8 +135,7 @@ def refresh(spark: SparkSession, conf: Config, client: MlflowClient, stage_args:
                 ingest.main(stage_args)
             except ingest.IngestError as error:
                 # Ingestion loaded every other file: refresh with them, and fail the run at the end.
-                log.error("%s", error)
-                status = 1
+                ingest_error = error
             counts.update(batches=len(new), rows=_rows_loaded(spark, lake, new))
 
     panel_periods = table_periods(spark, panel_path(conf))
@@ -169,7 +172,9 @@ def refresh(spark: SparkSession, conf: Config, client: MlflowClient, stage_args:
         latest = scored[-1].isoformat()[:7] if scored else "none"
         log.info("nothing to do: no new batch under %s (latest %s), latest month %s already scored and exported",
                  raw_dir, available[-1] if available else "none", latest)
-    return status
+    if ingest_error:
+        raise ingest_error
+    return 0
 
 
 def _rows_loaded(spark: SparkSession, lake: "ingest.Lake", batches: Sequence[str]) -> int:

@@ -68,6 +68,8 @@ def refresh_setup(spark, conf, tmp_path, monkeypatch):
         logged = [{"batch": b, "source": "debts", "file": "sigfaible_debits.csv", "rows_read": 1, "rows_loaded": 1,
                    "rows_quarantined": 0} for b in ingest.batch_folders(raw)]
         delta_io.overwrite(ingest.log_rows(spark, logged), lake / "ingest_log")
+        if (raw / "2408").exists():
+            raise ingest.IngestError("1 file(s) not loaded, first: 2408/notes.txt: file name matches no known extract")
         return 0
 
     monkeypatch.setattr(ingest, "main", fake_ingest)
@@ -105,10 +107,11 @@ def test_refresh_runs_what_has_work_then_nothing(spark, refresh_setup, caplog):
     assert calls == ["ingest", "panel full=True"] and "late batch(es) 2404" in caplog.text
     assert delta_io.current_version(spark, scores) == version + 1 and table_periods(spark, scores) == [JUNE]
 
-    # A month missing before a new batch: a warning, and the refresh goes on; `always` retrains.
+    # A month missing before a new batch: a warning, and the refresh goes on; `always` retrains. A
+    # file ingestion could not load fails the run, after the stages ran on the files that loaded.
     (conf.path("raw_dir") / "2408").mkdir()
     calls.clear()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="jobs.pipeline"):
-        assert refresh(spark, conf, client, [], "always") == 0
+    with caplog.at_level(logging.WARNING, logger="jobs.pipeline"), pytest.raises(ingest.IngestError, match="2408"):
+        refresh(spark, conf, client, [], "always")
     assert calls == ["ingest", "panel full=False", "train"] and "batch(es) 2407 missing" in caplog.text
