@@ -8,7 +8,6 @@ perimeter firms over 60 months): the work is per firm and month, vectorised over
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import resource
 import shutil
@@ -21,8 +20,8 @@ from typing import Sequence
 from jobs.config import load_config
 from synthetic.generator import generate
 from synthetic.params import params_from_conf
+from bench import report
 
-RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
 NATIONAL = {"firms": 350_000, "months": 60}
 
 
@@ -93,9 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     figures = run(args.firms, args.months, args.start, args.seed, args.conf, Path(args.out) if args.out else None)
-    print(json.dumps(figures, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    report("generate", figures)
     return 0
 
 

@@ -10,7 +10,6 @@ the peak resident memory of the Spark JVM while that source was ingested.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -29,8 +28,8 @@ from jobs.config import load_config
 from jobs.session import build_session
 from synthetic.generator import generate
 from synthetic.params import params_from_conf
+from bench import report
 
-RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"
 log = logging.getLogger("bench.ingest")
 
 
@@ -85,9 +84,6 @@ def run(raw_dir: Path, lake_dir: Path, conf_path: str | None) -> dict:
     total_seconds = time.monotonic() - started
     total_rows = sum(f["rows_read"] for f in figures.values())
     return {
-        "cores": os.cpu_count(),
-        # Other processes' load on the machine while this ran: figures scale with what was left.
-        "load_average_1m": round(os.getloadavg()[0], 1),
         "batches": len(batches),
         "files": len(files),
         "rows_read": total_rows,
@@ -118,9 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures = {**scale, **run(raw_dir, folder / "lake", args.conf)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
+    report("ingest", figures)
     return 0
 
 

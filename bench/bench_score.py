@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import shutil
@@ -40,8 +39,8 @@ from training.alerts import AlertPolicy
 from training.explain import extract_ensemble
 from training.model import gbt_pipeline, with_positive_probability
 from training.scoring import Champion, score_period
+from bench import report
 
-RESULTS = Path(__file__).resolve().parent / "results" / "score.json"
 PERIOD = dt.date(2024, 6, 1)
 REGIONS = ["11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94"]
 THEMES = ["social_debt", "partial_activity", "headcount", "finances", "payment_delays", "profile"]
@@ -178,10 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     # Other work on the machine slows every figure: record how busy it was.
-    figures.update(cores=os.cpu_count(), load_average_1min=round(os.getloadavg()[0], 1))
-    print(json.dumps(figures, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    report("score", figures)
     return 0
 
 

@@ -15,7 +15,6 @@ is timed apart). Writes bench/results/train.json.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -39,8 +38,8 @@ from training import metrics
 from training.dataset import add_class_weight, downsample_negatives, positive_weight
 from training.model import gbt_pipeline, with_positive_probability
 from training.trainer import FeatureSpec, SPLIT_COL, label_column, prepare, split_rows
+from bench import report
 
-RESULTS = Path(__file__).resolve().parent / "results" / "train.json"
 LABEL, WEIGHT, SCORE = "label", "weight", "score"
 BINS = 10_000
 log = logging.getLogger("bench.train")
@@ -186,9 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lightgbm": lgbm,
         "spark_over_lightgbm_seconds": round(reference["seconds"] / max(lgbm["seconds"], 0.01), 1),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
+    report("train", figures)
     return 0
 
 
