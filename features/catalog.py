@@ -144,3 +144,12 @@ def theme_of(name: str) -> str:
         if feature.name == name:
             return feature.theme
     raise KeyError(name)
+
+
+def markdown_table() -> str:
+    """The catalogue as a Markdown table (feature, theme, source, formula, fill), for the README."""
+    lines = ["| feature | theme | source | formula | null becomes |", "|---|---|---|---|---|"]
+    for f in FEATURES:
+        fill = "missing (indicator)" if f.fill_value is None else f"{f.fill_value:g}"
+        lines.append(f"| `{f.name}` | {THEMES[f.theme]} | {f.source} | {f.formula} | {fill} |")
+    return "\n".join(lines) + "\n"

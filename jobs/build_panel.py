@@ -66,6 +66,12 @@ def batch_bounds(spark: SparkSession, lake: Lake) -> tuple[dt.date, dt.date]:
     return batch_month(first), batch_month(last)
 
 
+def first_data_month(bronze: dict[str, DataFrame]) -> dt.date | None:
+    """The first month of headcount data, where the panel starts (None without headcount)."""
+    months = bronze["headcount_company"].select("period").unionByName(bronze["headcount_establishment"].select("period"))
+    return months.agg(F.min("period")).first()[0]
+
+
 def first_opening_since(proceedings: DataFrame, after: dt.date) -> dt.date | None:
     """The month of the earliest opening delivered in a batch after month `after` (None if none)."""
     delivered_since = batch_month_col(F.col("_batch")) > F.lit(after)
@@ -104,7 +110,7 @@ def build(spark: SparkSession, conf: Config, full: bool = False) -> dict:
         references = read_references(spark, conf)
         first_batch, end = batch_bounds(spark, lake)
         history = headcount_history(bronze["headcount_company"], bronze["headcount_establishment"])
-        first_month = history.agg(F.min("month")).first()[0]
+        first_month = first_data_month(bronze)
         if first_month is None:
             raise ValueError("no headcount in the bronze tables: the perimeter cannot be decided")
         counts.update(first_batch=first_batch, last_batch=end, first_month=first_month)

@@ -2,10 +2,12 @@
 
 One sequence, shared by the tests: batches 2401-2402 ingested and the panel built (version 0);
 batch 2403 ingested and the panel refreshed (version 1); rebuilt with --full (version 2); run
-again with nothing new.
+again with nothing new. And, slow, end to end on a tiny generated delivery against its truth.
 """
 import datetime as dt
+from dataclasses import replace
 
+import pandas as pd
 import pytest
 import yaml
 from chispa import assert_df_equality
@@ -15,7 +17,9 @@ from features import catalog
 from features.calendar import month_range
 from features.panel import panel_columns
 from jobs import build_panel, delta_io, ingest
-from jobs.config import PROJECT_ROOT
+from jobs.config import PROJECT_ROOT, load_config
+from synthetic.generator import generate
+from synthetic.params import params_from_conf
 from tests.conftest import TEST_SPARK_SETTINGS
 from tests.features.bronze_rows import ACME, BETA, FIRST_MONTH, LAST_MONTH, NEWCO, bronze_frames, delivery
 
@@ -35,11 +39,8 @@ def _ingest(spark, lake, batches: list[str]) -> None:
     delta_io.replace_where(ingest.log_rows(spark, counts), lake / "ingest_log", f"batch {predicate}")
 
 
-@pytest.fixture(scope="module")
-def run(spark, tmp_path_factory):
-    """The sequence of builds; returns the panel's versions and what the runs left."""
-    folder = tmp_path_factory.mktemp("build_panel")
-    lake, path = folder / "lake", folder / "lake" / "panel"
+def _args(folder) -> list[str]:
+    """Command-line arguments for a lake under `folder` and a conf extending the real one."""
     conf_file = folder / "test.yaml"
     conf_file.write_text(yaml.safe_dump({
         "extends": str(PROJECT_ROOT / "conf" / "local.yaml"),
@@ -47,7 +48,15 @@ def run(spark, tmp_path_factory):
         # The same settings as the test session, which build_session reuses.
         "spark": {"jars_dir": str(PROJECT_ROOT / ".cache" / "jars"), "settings": TEST_SPARK_SETTINGS},
     }))
-    args = ["--conf", str(conf_file), "--lake-dir", str(lake)]
+    return ["--conf", str(conf_file), "--lake-dir", str(folder / "lake")]
+
+
+@pytest.fixture(scope="module")
+def run(spark, tmp_path_factory):
+    """The sequence of builds; returns the panel's versions and what the runs left."""
+    folder = tmp_path_factory.mktemp("build_panel")
+    lake, path = folder / "lake", folder / "lake" / "panel"
+    args = _args(folder)
     _ingest(spark, lake, ["2401", "2402"])
     assert build_panel.main(args) == 0
     _ingest(spark, lake, ["2403"])  # holds a late opening effective 2024-02-27
@@ -137,3 +146,25 @@ def test_failure_labels_from_a_late_opening(run):
     assert acme(2022, 1)["failure_date"] is None and acme(2022, 2)["failure_date"] == D(2024, 2, 27)
     assert run["rows"][(BETA, D(2022, 3, 1))]["failure_24m"] == 0
     assert run["rows"][(BETA, D(2022, 4, 1))]["failure_24m"] is None
+
+
+@pytest.mark.slow
+def test_generated_delivery_every_firm_month_of_the_perimeter_and_its_failures(spark, tmp_path):
+    params = replace(params_from_conf(load_config(), firms=60, months=27, start="2020-01", seed=3), dirty_rate=0.0)
+    generate(params, tmp_path / "raw", tmp_path / "truth")
+    args = _args(tmp_path)
+    assert ingest.main([*args, "--raw-dir", str(tmp_path / "raw")]) == 0
+    assert build_panel.main(args) == 0
+    panel = delta_io.read(spark, tmp_path / "lake" / "panel").select("siren", "period", "failure_date").toPandas()
+
+    truth = pd.read_csv(tmp_path / "truth" / "firms.csv", dtype=str).assign(siren=lambda t: t.siren.str.zfill(9))
+    inside = truth[truth.perimeter == "true"].set_index("siren")
+    assert set(panel.siren) == set(inside.index)
+    first_month, last_month = params.start, panel.period.max()
+    created = pd.to_datetime(inside.created_date).dt.date.map(lambda d: max(d.replace(day=1), first_month))
+    expected_rows = sum(len(month_range(first, last_month)) for first in created)
+    assert len(panel) == expected_rows
+    failed = panel.dropna(subset=["failure_date"]).groupby("siren").failure_date.first()
+    truth_failed = inside.failure_month.dropna()
+    truth_failed = truth_failed[pd.to_datetime(truth_failed).dt.date <= last_month]
+    assert failed.map(lambda d: d.replace(day=1).isoformat()).to_dict() == truth_failed.to_dict()
