@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import shutil
@@ -30,6 +29,7 @@ from deltalake import DeltaTable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from bench import report
 from bench.bench_ingest import peak_jvm_rss
 from features.aggregates import headcount_history
 from features.calendar import batch_name, month_range
@@ -42,7 +42,6 @@ from jobs.session import build_session
 from synthetic.generator import generate
 from synthetic.params import params_from_conf
 
-RESULTS = Path(__file__).resolve().parent / "results" / "panel.json"
 log = logging.getLogger("bench.panel")
 
 
@@ -274,14 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             conf = conf.with_overrides(raw_dir=str(folder / "raw"), lake_dir=str(folder / "lake"))
             ingest.main(["--raw-dir", str(folder / "raw"), "--lake-dir", str(folder / "lake"),
                          *(["--conf", args.conf] if args.conf else [])])
-        load = os.getloadavg()
-        figures = {**scale, "cpus": os.cpu_count(), "load_average_1m": round(load[0], 1),
-                   "memory_gb": round(psutil.virtual_memory().total / 2**30), **run(conf, folder / "panel")}
+        figures = {**scale, "memory_gb": round(psutil.virtual_memory().total / 2**30), **run(conf, folder / "panel")}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2, default=str) + "\n")
-    print(json.dumps(figures, indent=2, default=str))
+    report("panel", figures)
     return 0
 
 

@@ -3,7 +3,8 @@
 Windows range over a column of calendar month numbers (`month_index`, features/calendar.
 month_index_col), never over row offsets: a firm with a missing month gets a null lag for it, not
 the value of the wrong month. The helpers need that column in their input; ordering every window by
-the same column lets Spark sort once for all of them. Every column added by `add_features` is documented in features/catalog.py.
+the same column lets Spark sort once for all of them. Every column added by `add_features` is
+documented in features/catalog.py.
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from features.perimeter import naf_division_col
 MONTH_INDEX = "month_index"
 
 
-def calendar_window(months_back: int, months_to: int = 0, key: str = "siren", month_index: str = MONTH_INDEX) -> WindowSpec:
+def calendar_window(
+    months_back: int, months_to: int = 0, key: str = "siren", month_index: str = MONTH_INDEX
+) -> WindowSpec:
     """The rows of the same `key` from `months_back` to `months_to` calendar months before the row's month."""
     return Window.partitionBy(key).orderBy(month_index).rangeBetween(-months_back, -months_to)
 

@@ -93,7 +93,9 @@ def legal_unit_monthly(
         known_month(F.col("_batch"), F.lit(SINCE_EVER), first_batch_month).alias("known_month"),
     )
     division = naf_division_col(F.col("naf"))
-    sections = F.broadcast(naf_sections.select(F.col("section").alias("naf_section"), "first_division", "last_division"))
+    sections = F.broadcast(
+        naf_sections.select(F.col("section").alias("naf_section"), "first_division", "last_division")
+    )
     return (
         version_intervals(versions, ["siren"], ["_batch"])
         .transform(explode_months, "valid_from", "valid_to", start, end)

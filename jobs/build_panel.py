@@ -68,7 +68,8 @@ def batch_bounds(spark: SparkSession, lake: Lake) -> tuple[dt.date, dt.date]:
 
 def first_data_month(bronze: dict[str, DataFrame]) -> dt.date | None:
     """The first month of headcount data, where the panel starts (None without headcount)."""
-    months = bronze["headcount_company"].select("period").unionByName(bronze["headcount_establishment"].select("period"))
+    company, establishments = bronze["headcount_company"], bronze["headcount_establishment"]
+    months = company.select("period").unionByName(establishments.select("period"))
     return months.agg(F.min("period")).first()[0]
 
 
