@@ -97,7 +97,14 @@ def _region_folders(conf: Config) -> list[Path]:
 def export_all_regions(spark: SparkSession, conf: Config, period: dt.date) -> dict:
     """Write the list of every scored region at `period`; return the counts (regions, alert lines)."""
     scores = delta_io.read(spark, lake_table(conf, "scores_table")).where(F.col("period") == F.lit(period))
-    regions = sorted(row.region for row in scores.select("region").distinct().collect())
+    found = [row.region for row in scores.select("region").distinct().collect()]
+    if None in found:
+        # A firm whose head office is unknown (e.g. its SIRENE row was quarantined) has no region:
+        # it stays in the scores table, but no regional team would read it; say so.
+        unrouted = scores.where(F.col("region").isNull()).count()
+        log.warning("%d scored firm(s) of %s have no region (head office unknown): in no regional list",
+                    unrouted, period.strftime("%Y-%m"))
+    regions = sorted(region for region in found if region is not None)
     lines = sum(export_region(spark, conf, region, period, export_paths(conf, region, period)) for region in regions)
     return {"regions": len(regions), "rows": lines}
 
