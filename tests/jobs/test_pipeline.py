@@ -115,3 +115,22 @@ def test_refresh_runs_what_has_work_then_nothing(spark, refresh_setup, caplog):
     with caplog.at_level(logging.WARNING, logger="jobs.pipeline"), pytest.raises(ingest.IngestError, match="2408"):
         refresh(spark, conf, client, [], "always")
     assert calls == ["ingest", "panel full=False", "train"] and "batch(es) 2407 missing" in caplog.text
+
+
+def test_exports_skip_a_firm_without_region_and_say_so(spark, tmp_path, caplog):
+    from jobs import delta_io
+    from jobs.config import load_config
+    from jobs.pipeline import export_all_regions
+    from tests.jobs.session_settings import settings_kept
+    from tests.jobs.test_export_region import JUNE, SCORES, score_row
+
+    rows = [score_row("000000001", JUNE, "27", 0.70, "high", True),
+            score_row("000000002", JUNE, None, 0.80, "high", True)]  # head office unknown
+    lake = tmp_path / "lake"
+    delta_io.replace_where(spark.createDataFrame(rows, SCORES), lake / "scores", "true", ["region", "period"])
+    conf = load_config().with_overrides(lake_dir=str(lake), exports_dir=str(tmp_path / "exports"))
+    with settings_kept(spark), caplog.at_level("WARNING"):
+        counts = export_all_regions(spark, conf, JUNE)
+    assert counts == {"regions": 1, "rows": 1}
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == ["27"]
+    assert "1 scored firm(s) of 2024-06 have no region" in caplog.text
