@@ -124,10 +124,14 @@ def score_periods(spark: SparkSession, conf: Config, client: MlflowClient, perio
                                        partition_by=["region", "period"])
             finally:
                 scores.unpersist()
-            in_proceedings = firms_in_proceedings(panel, period)
-            delta_io.replace_where(in_proceedings.repartition("region"), proceedings_path, predicate,
-                                   partition_by=["region", "period"])
-            counts.update(in_proceedings=in_proceedings.count())
+            # Cached like the scores: the count reuses the written rows instead of re-reading the panel.
+            in_proceedings = firms_in_proceedings(panel, period).persist()
+            try:
+                delta_io.replace_where(in_proceedings.repartition("region"), proceedings_path, predicate,
+                                       partition_by=["region", "period"])
+                counts.update(in_proceedings=in_proceedings.count())
+            finally:
+                in_proceedings.unpersist()
         summaries.append(dict(counts))
     return summaries
 
