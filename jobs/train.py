@@ -35,6 +35,7 @@ def catalogue_spec() -> FeatureSpec:
         names=catalog.feature_names(),
         fill_values={f.name: f.fill_value for f in catalog.FEATURES},
         themes={f.name: f.theme for f in catalog.FEATURES},
+        lookback_months=catalog.LOOKBACK_MONTHS,
     )
 
 

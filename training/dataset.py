@@ -4,7 +4,10 @@ The split has two axes, both decided here:
 - time: for a horizon h and the last labelled period L, the test window is the last `test_months`
   periods up to L, validation the `valid_months` before it, and training every period up to
   `valid_start - (h + 1)` months, so a training row's label window (p, p + h] ends before the
-  validation window and the test window start: no training label sees a failure of those windows;
+  validation window and the test window start: no training label sees a failure of those windows.
+  Every window starts `lookback_months` after the panel's first period: before that, a row's lags
+  and trends reach before the data begin and are missing for that reason alone, which in the
+  training window would teach the model the calendar (missing history = the data's first years);
 - firms: each SIREN falls in one group (train, valid or test) by a salted hash of its number, so no
   SIREN is in two splits, and a firm keeps its group across retrains while the salt stays the same
   (which keeps the comparison of a challenger with an older champion honest).
@@ -29,6 +32,7 @@ class SplitWindows:
     """The periods (first days of months, inclusive) of each split of one horizon."""
 
     horizon: int
+    train_start: dt.date
     train_end: dt.date
     valid_start: dt.date
     valid_end: dt.date
@@ -40,19 +44,36 @@ class SplitWindows:
         return {f"split_{key}": value.isoformat() for key, value in vars(self).items() if key != "horizon"}
 
 
-def split_windows(last_labelled: dt.date, horizon: int, test_months: int, valid_months: int) -> SplitWindows:
-    """The split windows of `horizon` when the last labelled period is `last_labelled`.
+def split_windows(
+    first_period: dt.date,
+    last_labelled: dt.date,
+    horizon: int,
+    test_months: int,
+    valid_months: int,
+    lookback_months: int = 0,
+) -> SplitWindows:
+    """The split windows of `horizon` for labelled periods from `first_period` to `last_labelled`.
 
     Test: the last `test_months` periods up to `last_labelled`; validation: the `valid_months`
-    periods just before; training: every period up to `valid_start - (horizon + 1)` months.
+    periods just before; training: from `lookback_months` after `first_period` (the first period
+    whose features see a full history) up to `valid_start - (horizon + 1)` months. Raises a
+    ValueError when that leaves no training period.
     """
     if test_months < 1 or valid_months < 1:
         raise ValueError("test_months and valid_months must be at least 1")
     test_start = add_months(last_labelled, -(test_months - 1))
     valid_start = add_months(test_start, -valid_months)
+    train_start, train_end = add_months(first_period, lookback_months), add_months(valid_start, -(horizon + 1))
+    if train_start > train_end:
+        raise ValueError(
+            f"horizon {horizon}m: no training period: the panel's periods {first_period}..{last_labelled} "
+            f"leave training from {train_start} (first period with {lookback_months} months of history) "
+            f"to {train_end} (before validation and test, with the horizon's gap); a longer panel is needed"
+        )
     return SplitWindows(
         horizon=horizon,
-        train_end=add_months(valid_start, -(horizon + 1)),
+        train_start=train_start,
+        train_end=train_end,
         valid_start=valid_start,
         valid_end=add_months(test_start, -1),
         test_start=test_start,
@@ -68,12 +89,12 @@ def labelled_live_rows(panel: DataFrame, label_col: str, after_failure_col: str 
     return panel.filter(F.col(label_col).isNotNull() & ~F.col(after_failure_col))
 
 
-def last_labelled_period(rows: DataFrame, period_col: str = "period") -> dt.date:
-    """The latest period among `rows` (labelled rows of one horizon); raises if there is none."""
-    last = rows.agg(F.max(period_col)).first()[0]
+def labelled_periods(rows: DataFrame, period_col: str = "period") -> tuple[dt.date, dt.date]:
+    """The first and last periods among `rows` (labelled rows of one horizon); raises if there is none."""
+    first, last = rows.agg(F.min(period_col), F.max(period_col)).first()
     if last is None:
         raise ValueError("the panel has no labelled row for this horizon")
-    return last
+    return first, last
 
 
 def siren_group(siren: Column, salt: str, valid_share: float, test_share: float) -> Column:
@@ -100,12 +121,12 @@ def assign_split(
 ) -> DataFrame:
     """`rows` with a `split_col` (train, valid or test); rows outside their group's window are dropped.
 
-    A row is kept when its SIREN's group is its period's window: training firms up to
-    `train_end`, validation firms in the validation window, test firms in the test window.
+    A row is kept when its SIREN's group is its period's window: training firms from `train_start`
+    to `train_end`, validation firms in the validation window, test firms in the test window.
     """
     period = F.col(period_col)
     window_of_period = (
-        F.when(period <= F.lit(windows.train_end), F.lit("train"))
+        F.when(period.between(F.lit(windows.train_start), F.lit(windows.train_end)), F.lit("train"))
         .when(period.between(F.lit(windows.valid_start), F.lit(windows.valid_end)), F.lit("valid"))
         .when(period.between(F.lit(windows.test_start), F.lit(windows.test_end)), F.lit("test"))
     )
@@ -141,9 +162,11 @@ def check_split_counts(counts: dict[str, dict[str, float]], horizon: int, window
 
 
 def add_class_weight(data: DataFrame, label_col: str, positive_weight: float, weight_col: str = "weight") -> DataFrame:
-    """`data` with `weight_col`: `positive_weight` for positive rows, 1 for the others."""
+    """`data` with `weight_col` multiplied by `positive_weight` on positive rows; without that
+    column, every row starts at weight 1 (so negatives get 1 and positives `positive_weight`)."""
+    base = F.col(weight_col) if weight_col in data.columns else F.lit(1.0)
     return data.withColumn(
-        weight_col, F.when(F.col(label_col) == 1, F.lit(float(positive_weight))).otherwise(F.lit(1.0))
+        weight_col, F.when(F.col(label_col) == 1, base * F.lit(float(positive_weight))).otherwise(base)
     )
 
 

@@ -33,7 +33,7 @@ from training.dataset import (
     check_split_counts,
     downsample_negatives,
     labelled_live_rows,
-    last_labelled_period,
+    labelled_periods,
     positive_weight,
     split_counts,
     split_windows,
@@ -57,11 +57,13 @@ SPLIT_COL = "split"
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """The model's inputs: feature names in order, their fill values (None: kept missing) and themes."""
+    """The model's inputs: feature names in order, their fill values (None: kept missing), themes,
+    and how many months of history the features look back (training starts that far into the panel)."""
 
     names: list[str]
     fill_values: dict[str, float | None]
     themes: dict[str, str] = field(default_factory=dict)
+    lookback_months: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,22 +110,37 @@ def _evaluate(scored: DataFrame, label: str, thresholds: Mapping[str, float], se
     return summary, metrics.curve(histogram, m["score_bins"]), histogram
 
 
+def candidate_weight(candidate: Mapping[str, Any], train_counts: Mapping[str, float]) -> float:
+    """A search candidate's positive-row weight (its `positive_weight`: `balanced` or a number),
+    resolved on the training split's counts before any negative sampling."""
+    if "positive_weight" not in candidate:
+        raise ValueError("training.search needs a positive_weight list (balanced and/or numbers)")
+    return positive_weight(candidate["positive_weight"], train_counts["rows"], train_counts["positives"])
+
+
 def search(
-    train: DataFrame, valid: DataFrame, spec: FeatureSpec, label: str, settings: Mapping
+    train: DataFrame, valid: DataFrame, spec: FeatureSpec, label: str, settings: Mapping,
+    train_counts: Mapping[str, float],
 ) -> tuple[PipelineModel, dict[str, Any], float]:
     """Fit one GBT per grid candidate (one nested MLflow run each); return the best on validation
-    AUC-PR, its parameters and its validation AUC-PR."""
+    AUC-PR, its parameters and its validation AUC-PR.
+
+    `train` carries sample weights (see downsample_negatives); each candidate multiplies its
+    positives' weight by the candidate's `positive_weight`.
+    """
     bins = settings["metrics"]["score_bins"]
     best: tuple[PipelineModel, dict, float] | None = None
     for index, candidate in enumerate(grid_candidates(settings["search"])):
         with mlflow.start_run(run_name=f"gbt_candidate_{index}", nested=True):
-            mlflow.log_params(candidate)
+            weight = candidate_weight(candidate, train_counts)
+            mlflow.log_params({**candidate, "positive_weight_value": weight})
             start = time.monotonic()
+            trees = {key: value for key, value in candidate.items() if key != "positive_weight"}
             pipeline = gbt_pipeline(
-                spec.names, spec.fill_values, candidate, label, WEIGHT_COL, settings["seed"],
+                spec.names, spec.fill_values, trees, label, WEIGHT_COL, settings["seed"],
                 settings["max_bins"], settings["missing_placeholder"],
             )
-            model = pipeline.fit(train)
+            model = pipeline.fit(train.transform(add_class_weight, label, weight, WEIGHT_COL))
             fit_seconds = time.monotonic() - start
             valid_curve = metrics.curve(metrics.score_histogram(_score(model, valid), SCORE_COL, label, bins), bins)
             auc_pr = metrics.average_precision(valid_curve)
@@ -177,7 +194,8 @@ def _log_test_artifacts(scored, label, thresholds, settings, curves, histogram, 
 
 
 def _baselines(train, valid, test, spec, label, settings) -> tuple[dict[str, dict[str, float]], dict[str, metrics.Curve]]:
-    """Test metrics and curves of the social-debt rule and of the logistic regression."""
+    """Test metrics and curves of the social-debt rule and of the logistic regression (fitted on
+    `train` with its weights: the GBT's training rows and class weight)."""
     rule = settings["baseline_rule"]
     rule_scored = test.transform(
         social_debt_rule, rule["debt_columns"], rule["contributions_column"], rule["months"], SCORE_COL
@@ -229,19 +247,21 @@ def _log_model(model: PipelineModel, test: DataFrame, spec: FeatureSpec, setting
     return info.model_uri
 
 
-def split_rows(panel: DataFrame, horizon: int, settings: Mapping) -> tuple[DataFrame, SplitWindows]:
+def split_rows(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping) -> tuple[DataFrame, SplitWindows]:
     """The labelled live rows of a horizon in their split (every panel column, plus `split`) and the windows."""
     label, split = label_column(horizon), settings["split"]
     rows = labelled_live_rows(panel, label)
-    windows = split_windows(last_labelled_period(rows), horizon, split["test_months"], split["valid_months"])
+    windows = split_windows(
+        *labelled_periods(rows), horizon, split["test_months"], split["valid_months"], spec.lookback_months
+    )
     return rows.transform(
         assign_split, windows, split["siren_salt"], split["valid_siren_share"], split["test_siren_share"], SPLIT_COL
     ), windows
 
 
 def prepare(rows: DataFrame, horizon: int, windows: SplitWindows, spec: FeatureSpec, settings: Mapping):
-    """The split rows (see split_rows) reduced to the columns training reads, with their class
-    weight (cached), the split counts and the positive weight.
+    """The split rows (see split_rows) reduced to the columns training reads (cached), and the
+    split counts.
 
     Raises a ValueError naming the split when one has too few positives.
     """
@@ -253,8 +273,16 @@ def prepare(rows: DataFrame, horizon: int, windows: SplitWindows, spec: FeatureS
     data = rows.select(*keep)
     counts = split_counts(data, label, SPLIT_COL)
     check_split_counts(counts, horizon, windows, settings["split"]["min_positives"])
-    weight = positive_weight(settings["positive_weight"], counts["train"]["rows"], counts["train"]["positives"])
-    return add_class_weight(data, label, weight, WEIGHT_COL).cache(), counts, weight
+    return data.cache(), counts
+
+
+def training_sample(data: DataFrame, label: str, settings: Mapping) -> DataFrame:
+    """The training split's rows the models fit on, with sample weights: every positive, and the
+    `negative_fraction` of the negatives weighted 1 / fraction (cached)."""
+    train = data.filter(F.col(SPLIT_COL) == "train").withColumn(WEIGHT_COL, F.lit(1.0))
+    return train.transform(
+        downsample_negatives, label, settings["negative_fraction"], settings["seed"], WEIGHT_COL
+    ).cache()
 
 
 def train_horizon(
@@ -274,15 +302,16 @@ def train_horizon(
     """
     spark, label, name = panel.sparkSession, label_column(horizon), model_name(horizon)
     with stage(spark, f"train {name}: split"):
-        rows, windows = split_rows(panel, horizon, settings)
-        data, counts, weight = prepare(rows, horizon, windows, spec, settings)
-    train, valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS)
-    train = train.transform(downsample_negatives, label, settings["negative_fraction"], settings["seed"], WEIGHT_COL)
+        rows, windows = split_rows(panel, horizon, spec, settings)
+        data, counts = prepare(rows, horizon, windows, spec, settings)
+        train = training_sample(data, label, settings)
+    valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS[1:])
     with mlflow.start_run(run_name=name) as run:
         mlflow.set_tags({"horizon": str(horizon), "model_name": name, **(tags or {})})
         mlflow.log_params({
             "horizon": horizon, "panel_version": panel_version, "git_commit": git_commit, "label": label,
-            "n_features": len(spec.names), "positive_weight": weight, **windows.as_params(),
+            "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
+            **windows.as_params(),
         })
         mlflow.log_dict(dict(config), "config.json")
         mlflow.log_dict(
@@ -294,10 +323,11 @@ def train_horizon(
 
         start = time.monotonic()
         with stage(spark, f"train {name}: search"):
-            model, params, valid_auc_pr = search(train, valid, spec, label, settings)
+            model, params, valid_auc_pr = search(train, valid, spec, label, settings, counts["train"])
             thresholds, _ = _choose_thresholds(_score(model, valid), label, settings)
         training_seconds = time.monotonic() - start
-        mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()},
+        weight = candidate_weight(params, counts["train"])
+        mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": weight,
                            **{f"threshold_{k}": v for k, v in thresholds.items()}})
         _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": training_seconds})
 
@@ -305,7 +335,8 @@ def train_horizon(
             scored = _score(model, test)
             test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
             _log_metrics(test_summary, prefix="test_")
-            baselines, baseline_curves = _baselines(train, valid, test, spec, label, settings)
+            weighted_train = train.transform(add_class_weight, label, weight, WEIGHT_COL)
+            baselines, baseline_curves = _baselines(weighted_train, valid, test, spec, label, settings)
             for baseline, values in baselines.items():
                 _log_metrics(values, prefix=f"baseline_{baseline}_test_")
             _log_test_artifacts(scored, label, thresholds, settings, {"GBT": test_curve, **baseline_curves},
@@ -329,6 +360,7 @@ def train_horizon(
             if promoted:
                 promote(client, name, version.version)
             mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
+    train.unpersist()
     data.unpersist()
     return HorizonResult(
         horizon=horizon, run_id=run.info.run_id, version=str(version.version), promoted=promoted,

@@ -33,10 +33,12 @@ def project(tmp_path_factory, spark, conf):
         # The same settings as the test session, which build_session reuses.
         "spark": {"jars_dir": str(PROJECT_ROOT / ".cache" / "jars"), "settings": TEST_SPARK_SETTINGS},
         "training": {**tiny_settings(conf["training"]),
-                     "search": {"max_depth": [2], "max_iter": [5], "step_size": [0.3]}},  # one candidate
+                     "search": {"positive_weight": ["balanced"], "max_depth": [2], "max_iter": [5],
+                                "step_size": [0.3]}},  # one candidate
     }))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(catalog, "FEATURES", TINY_CATALOGUE)
+        patch.setattr(catalog, "LOOKBACK_MONTHS", 2)  # the tiny panel has 3 years, not the catalogue's 24 months
         yield root, ["--conf", str(conf_file), "--lake-dir", str(lake)]
     mlflow.set_tracking_uri(previous[0])
     mlflow.set_registry_uri(previous[1])
@@ -49,6 +51,7 @@ def test_train_registers_a_champion_and_retraining_from_its_run_reproduces_it(pr
     champion = version_by_alias(client, "failure_12m", CHAMPION)
     first = mlflow.get_run(champion.run_id)
     assert first.data.params["panel_version"] == "1"
+    assert first.data.params["split_train_start"] == "2019-03-01"  # the tiny panel's first period + lookback
     assert first.data.params["git_commit"] == train.git_commit() != "unknown"  # the code's, not the conf's folder
     assert (root / "work" / "mlflow" / "mlflow.db").exists()  # the store named in conf, under the project
 
@@ -64,5 +67,5 @@ def test_train_registers_a_champion_and_retraining_from_its_run_reproduces_it(pr
 
 
 def test_train_fails_with_a_clear_message_when_the_panel_is_too_short(project):
-    with pytest.raises(ValueError, match=r"horizon 24m: the train split has 0 rows"):
+    with pytest.raises(ValueError, match=r"horizon 24m: no training period"):
         train.main([*project[1], "--horizon", "24"])

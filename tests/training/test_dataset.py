@@ -14,7 +14,7 @@ from training.dataset import (
     check_split_counts,
     downsample_negatives,
     labelled_live_rows,
-    last_labelled_period,
+    labelled_periods,
     positive_weight,
     siren_group,
     split_counts,
@@ -27,18 +27,27 @@ D = dt.date
 @pytest.mark.parametrize(
     "horizon, last, expected",
     [
-        # The demo panel (2018-01..2023-12): labels up to 2022-12 at 12 months, 2021-12 at 24.
+        # A panel 2016-01..2023-12: labels up to 2022-12 at 12 months, 2021-12 at 24.
         (12, D(2022, 12, 1), (D(2020, 12, 1), D(2022, 1, 1), D(2022, 6, 1), D(2022, 7, 1))),
         (18, D(2022, 6, 1), (D(2019, 12, 1), D(2021, 7, 1), D(2021, 12, 1), D(2022, 1, 1))),
         (24, D(2021, 12, 1), (D(2018, 12, 1), D(2021, 1, 1), D(2021, 6, 1), D(2021, 7, 1))),
     ],
 )
 def test_split_windows_leave_the_horizon_as_gap(horizon, last, expected):
-    windows = split_windows(last, horizon, test_months=6, valid_months=6)
+    windows = split_windows(D(2016, 1, 1), last, horizon, test_months=6, valid_months=6, lookback_months=24)
+    assert windows.train_start == D(2018, 1, 1)
     assert (windows.train_end, windows.valid_start, windows.valid_end, windows.test_start) == expected
     assert windows.test_end == last
     # The last training row's label window (p, p + h] ends before validation and test begin.
     assert add_months(windows.train_end, horizon) < windows.valid_start < windows.test_start
+
+
+def test_split_windows_refuse_a_panel_too_short_for_the_lookback():
+    # 2018-01..2021-12 at 24 months: training would have to end in 2018-12, before its first
+    # period with 24 months of history (2020-01).
+    with pytest.raises(ValueError, match=r"horizon 24m: no training period.*2020-01-01.*2018-12-01"):
+        split_windows(D(2018, 1, 1), D(2021, 12, 1), 24, 6, 6, lookback_months=24)
+    assert split_windows(D(2018, 1, 1), D(2021, 12, 1), 24, 6, 6).train_start == D(2018, 1, 1)
 
 
 def test_labelled_live_rows_drop_unlabelled_and_failed_rows(spark):
@@ -80,14 +89,14 @@ def test_assign_split_keeps_each_firm_in_its_group_window(spark):
     salt, valid_share, test_share = "split-test", 0.3, 0.3
     siren = _one_siren_per_group(spark, salt, valid_share, test_share)
     windows = SplitWindows(
-        horizon=2, train_end=D(2020, 3, 1), valid_start=D(2020, 6, 1), valid_end=D(2020, 7, 1),
+        horizon=2, train_start=D(2020, 2, 1), train_end=D(2020, 3, 1), valid_start=D(2020, 6, 1), valid_end=D(2020, 7, 1),
         test_start=D(2020, 8, 1), test_end=D(2020, 9, 1),
     )
     months = [D(2020, m, 1) for m in range(1, 11)]
     rows = spark.createDataFrame([(s, m) for s in siren.values() for m in months], "siren string, period date")
 
     expected = spark.createDataFrame(
-        [(siren["train"], D(2020, m, 1), "train") for m in (1, 2, 3)]
+        [(siren["train"], D(2020, m, 1), "train") for m in (2, 3)]
         + [(siren["valid"], D(2020, m, 1), "valid") for m in (6, 7)]
         + [(siren["test"], D(2020, m, 1), "test") for m in (8, 9)],
         "siren string, period date, split string",
@@ -98,12 +107,14 @@ def test_assign_split_keeps_each_firm_in_its_group_window(spark):
 
 def test_split_of_a_panel_shares_no_siren_and_respects_the_gap(spark):
     rows = labelled_live_rows(tiny_panel(spark, firms=120), "failure_12m")
-    windows = split_windows(last_labelled_period(rows), 12, test_months=3, valid_months=3)
+    first, last = labelled_periods(rows)
+    windows = split_windows(first, last, 12, test_months=3, valid_months=3, lookback_months=2)
     data = assign_split(rows, windows, "s", 0.2, 0.2)
     per_siren = data.groupBy("siren").agg(F.countDistinct("split").alias("splits"))
     assert per_siren.filter("splits > 1").count() == 0
     bounds = {r["split"]: (r["first"], r["last"]) for r in
               data.groupBy("split").agg(F.min("period").alias("first"), F.max("period").alias("last")).collect()}
+    assert bounds["train"][0] == add_months(first, 2)
     assert add_months(bounds["train"][1], 12) < bounds["valid"][0] <= bounds["valid"][1] < bounds["test"][0]
     assert data.filter(F.col("failure_12m").isNull() | F.col("after_failure")).count() == 0
 
@@ -116,7 +127,7 @@ def test_split_counts_and_a_clear_error_when_a_split_lacks_positives(spark):
     counts = split_counts(data, "failure_12m")
     assert counts["train"] == {"rows": 4, "positives": 1, "positive_rate": 0.25}
     assert counts["valid"]["positives"] == 0
-    windows = split_windows(D(2021, 12, 1), 24, 6, 6)
+    windows = split_windows(D(2018, 1, 1), D(2021, 12, 1), 24, 6, 6)
     with pytest.raises(ValueError, match=r"horizon 24m: the valid split has 1 rows and 0 positives"):
         check_split_counts(counts, 24, windows, min_positives=1)
     check_split_counts({**counts, "valid": counts["train"]}, 24, windows, min_positives=1)
@@ -128,6 +139,13 @@ def test_class_weight_balances_positives(spark):
     data = spark.createDataFrame([("a", 1), ("b", 0)], "siren string, label int")
     expected = spark.createDataFrame([("a", 1, 9.0), ("b", 0, 1.0)], "siren string, label int, weight double")
     assert_df_equality(add_class_weight(data, "label", 9.0), expected, ignore_nullable=True)
+
+
+def test_class_weight_multiplies_the_sample_weight_of_positives_only(spark):
+    # After negative sampling at 1/4, negatives weigh 4: the class weight leaves them as they are.
+    sampled = spark.createDataFrame([("a", 1, 1.0), ("b", 0, 4.0)], "siren string, label int, weight double")
+    expected = spark.createDataFrame([("a", 1, 9.0), ("b", 0, 4.0)], "siren string, label int, weight double")
+    assert_df_equality(add_class_weight(sampled, "label", 9.0), expected, ignore_nullable=True)
 
 
 def test_downsampled_negatives_keep_their_expected_total_weight(spark):

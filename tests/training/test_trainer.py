@@ -8,7 +8,7 @@ from jobs.config import Config
 from jobs.tracking import configure_mlflow
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
 from training.registry import CHALLENGER, CHAMPION, version_by_alias
-from training.trainer import FeatureSpec, train_horizon
+from training.trainer import FeatureSpec, candidate_weight, train_horizon
 
 STRONG = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
 WEAK = FeatureSpec(["noise"], {"noise": 0.0}, {"noise": "profile"})  # no signal at all
@@ -77,6 +77,21 @@ def test_run_records_data_version_thresholds_metrics_baselines_and_plots(store, 
         experiment_ids=[run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'"
     )
     assert len(candidates) == 2 and candidates["metrics.valid_auc_pr"].notna().all()
+    # The grid's class weights: none, and balanced (negatives / positives of the training split).
+    train = strong.counts["train"]
+    balanced = (train["rows"] - train["positives"]) / train["positives"]
+    assert sorted(candidates["params.positive_weight"]) == ["1.0", "balanced"]
+    assert sorted(candidates["params.positive_weight_value"].astype(float)) == [1.0, pytest.approx(balanced)]
+    assert float(params["positive_weight"]) in (1.0, pytest.approx(balanced))
+    assert params["negative_fraction"] == "0.25"
+
+
+def test_candidate_weight_resolves_balanced_and_requires_the_setting():
+    counts = {"rows": 110, "positives": 10}
+    assert candidate_weight({"positive_weight": "balanced", "max_depth": 3}, counts) == 10.0
+    assert candidate_weight({"positive_weight": 2, "max_depth": 3}, counts) == 2.0
+    with pytest.raises(ValueError, match="training.search needs a positive_weight"):
+        candidate_weight({"max_depth": 3}, counts)
 
 
 def test_registered_model_is_the_pipeline_scoring_expects(spark, trained):

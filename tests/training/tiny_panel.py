@@ -65,7 +65,8 @@ def tiny_settings(conf_training: dict) -> dict:
     settings.update(
         horizons=[12],
         split={**conf_training["split"], "test_months": 3, "valid_months": 3, "min_positives": 3},
-        search={"max_depth": [2, 3], "max_iter": [5], "step_size": [0.3], "subsampling_rate": [1.0]},
+        search={"positive_weight": [1.0, "balanced"], "max_depth": [3], "max_iter": [5], "step_size": [0.3],
+                "subsampling_rate": [1.0]},
         logistic={"max_iter": 20, "reg_param": 0.01},
         metrics={**conf_training["metrics"], "score_bins": 1000},
     )
