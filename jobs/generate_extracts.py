@@ -24,13 +24,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=None, help="months to generate")
     parser.add_argument("--start", default=None, help="first month, YYYY-MM")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--history-months", type=int, default=None,
+                        help="months the first batch holds (the history); then one batch a month")
     parser.add_argument("--if-missing", action="store_true",
                         help="do nothing when the output folder already holds batch folders")
     parser.add_argument("--overwrite", action="store_true", help="replace batch folders already there")
     args = parser.parse_args(argv)
     conf = config_from_args(args).with_overrides(raw_dir=args.out, truth_dir=args.truth_dir)
     out_dir, truth_dir = conf.path("raw_dir"), conf.path("truth_dir")
-    params = params_from_conf(conf, firms=args.firms, months=args.months, start=args.start, seed=args.seed)
+    params = params_from_conf(conf, firms=args.firms, months=args.months, start=args.start, seed=args.seed,
+                              history_months=args.history_months)
 
     found = existing_batches(out_dir)
     if found and args.if_missing:

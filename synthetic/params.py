@@ -44,19 +44,20 @@ class GeneratorParams:
 
 
 def params_from_conf(conf, **overrides) -> GeneratorParams:
-    """Parameters from a loaded `Config`; keyword overrides (firms, months, start, seed) win when not None."""
+    """Parameters from a loaded `Config`; keyword overrides (firms, months, start, seed,
+    history_months) win when not None."""
     gen = conf["generator"]
-    values = {key: gen[key] for key in ("firms", "months", "start", "seed")}
+    values = {key: gen[key] for key in ("firms", "months", "start", "seed", "history_months")}
     values.update({k: v for k, v in overrides.items() if v is not None})
-    if int(values["firms"]) < 1 or int(values["months"]) < 1:
-        raise ValueError("--firms and --months must be positive")
+    if int(values["firms"]) < 1 or int(values["months"]) < 1 or int(values["history_months"]) < 1:
+        raise ValueError("--firms, --months and --history-months must be positive")
     delay = tuple(int(v) for v in gen["headcount_delay_months"])
     return GeneratorParams(
         firms=int(values["firms"]),
         months=int(values["months"]),
         start=parse_year_month(str(values["start"])),
         seed=int(values["seed"]),
-        history_months=int(gen["history_months"]),
+        history_months=int(values["history_months"]),
         outside_share=float(gen["outside_perimeter_share"]),
         outside_mix={k: float(v) for k, v in gen["outside_perimeter_mix"].items()},
         dirty_rate=float(gen["dirty_rate"]),

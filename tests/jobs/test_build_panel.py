@@ -163,7 +163,8 @@ def test_a_perimeter_change_before_the_refresh_window_is_detected(spark):
 
 @pytest.mark.slow
 def test_generated_delivery_every_firm_month_of_the_perimeter_and_its_failures(spark, tmp_path):
-    params = replace(params_from_conf(load_config(), firms=60, months=27, start="2020-01", seed=3), dirty_rate=0.0)
+    params = replace(params_from_conf(load_config(), firms=60, months=27, start="2020-01", seed=3, history_months=24),
+                     dirty_rate=0.0)  # a history batch, then three monthly ones
     generate(params, tmp_path / "raw", tmp_path / "truth")
     args = _args(tmp_path)
     assert ingest.main([*args, "--raw-dir", str(tmp_path / "raw")]) == 0

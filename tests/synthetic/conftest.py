@@ -21,9 +21,15 @@ class Delivery:
     report: GenerationReport
 
 
+# The delivery shape the tests describe, whatever the demo's defaults in conf: a first batch of 24
+# months of history, from 2018-01 unless a test says otherwise.
+SHAPE = {"start": "2018-01", "history_months": 24}
+
+
 def make_delivery(folder: Path, dirty_rate: float | None = None, **overrides) -> Delivery:
-    """Generate with the project's conf and `overrides` (firms, months, start, seed) into `folder`."""
-    params = params_from_conf(load_config(), **overrides)
+    """Generate with the project's conf, SHAPE and `overrides` (firms, months, start, seed,
+    history_months) into `folder`."""
+    params = params_from_conf(load_config(), **{**SHAPE, **overrides})
     if dirty_rate is not None:
         params = replace(params, dirty_rate=dirty_rate)
     report = generate(params, folder / "raw", folder / "truth")
@@ -38,5 +44,5 @@ def tiny(tmp_path_factory) -> Delivery:
 
 @pytest.fixture(scope="session")
 def calibration(tmp_path_factory) -> Delivery:
-    """A delivery large enough for rates: 2,000 perimeter firms over 48 months, default start."""
+    """A delivery large enough for rates: 2,000 perimeter firms over 48 months from 2018-01."""
     return make_delivery(tmp_path_factory.mktemp("calibration"), firms=2000, months=48, seed=11)

@@ -118,7 +118,8 @@ def test_same_arguments_give_identical_bytes(tmp_path):
 
 def test_job_writes_then_keeps_or_replaces_existing_batches(tmp_path):
     out, truth = tmp_path / "raw", tmp_path / "truth"
-    args = ["--out", str(out), "--truth-dir", str(truth), "--firms", "20", "--months", "3", "--start", "2022-01"]
+    args = ["--out", str(out), "--truth-dir", str(truth), "--firms", "20", "--months", "3", "--start", "2022-01",
+            "--history-months", "24"]
     assert main(args) == 0
     assert sorted(p.name for p in out.iterdir()) == ["2203"]  # three months: all in the history batch
     assert (truth / "firms.csv").exists()
