@@ -196,3 +196,48 @@ def lead_times(
         failure_month.alias("failure_month"),
         *(F.months_between(failure_month, first).cast("int").alias(f"lead_{name}") for name, first in first_flags.items()),
     )
+
+
+def _weighted_average_precision(bin_index: np.ndarray, labels: np.ndarray, weights: np.ndarray, size: int) -> float:
+    """average_precision of rows in score bins `bin_index` (0..size-1), each row counted `weights` times."""
+    rows = np.bincount(bin_index, weights, minlength=size)[::-1]
+    positives = np.bincount(bin_index, weights * labels, minlength=size)[::-1]
+    present = rows > 0
+    rows, positives = rows[present], positives[present]
+    total = positives.sum()
+    if not total:
+        return math.nan
+    return float(np.sum(positives / total * np.cumsum(positives) / np.cumsum(rows)))
+
+
+def auc_pr_difference_interval(
+    rows: pd.DataFrame,
+    score_a: str,
+    score_b: str,
+    label_col: str,
+    group_col: str,
+    bins: int,
+    replicates: int,
+    seed: int,
+    quantiles: Sequence[float] = (0.05, 0.5, 0.95),
+) -> dict[float, float]:
+    """Quantiles of AUC-PR(score_a) - AUC-PR(score_b) over a bootstrap of the groups of `rows`.
+
+    Rows of one group (a firm: its months are correlated) are resampled together, by Poisson(1)
+    counts per group; scores are binned to 1/`bins` as everywhere in this module. `rows` has one
+    row per scored row (small: a test split's rows).
+    """
+    labels = rows[label_col].to_numpy(dtype=float)
+    group = pd.factorize(rows[group_col])[0]
+    size = bins + 1
+    binned = {s: np.clip(np.floor(rows[s].to_numpy(dtype=float) * bins), 0, bins).astype(np.int64) for s in (score_a, score_b)}
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(replicates):
+        weights = rng.poisson(1.0, group.max() + 1)[group].astype(float)
+        a, b = (_weighted_average_precision(binned[s], labels, weights, size) for s in (score_a, score_b))
+        if not (math.isnan(a) or math.isnan(b)):
+            differences.append(a - b)
+    if not differences:
+        return {q: math.nan for q in quantiles}
+    return dict(zip(quantiles, np.quantile(differences, quantiles).tolist()))

@@ -193,9 +193,9 @@ def _log_test_artifacts(scored, label, thresholds, settings, curves, histogram, 
                      prefix="test_region_" + str(region) + "_")
 
 
-def _baselines(train, valid, test, spec, label, settings) -> tuple[dict[str, dict[str, float]], dict[str, metrics.Curve]]:
-    """Test metrics and curves of the social-debt rule and of the logistic regression (fitted on
-    `train` with its weights: the GBT's training rows and class weight)."""
+def _baselines(train, valid, test, spec, label, settings):
+    """Test metrics, curves and scored test rows of the social-debt rule and of the logistic
+    regression (fitted on `train` with its weights: the GBT's training rows and class weight)."""
     rule = settings["baseline_rule"]
     rule_scored = test.transform(
         social_debt_rule, rule["debt_columns"], rule["contributions_column"], rule["months"], SCORE_COL
@@ -207,8 +207,32 @@ def _baselines(train, valid, test, spec, label, settings) -> tuple[dict[str, dic
         spec.names, spec.fill_values, label, WEIGHT_COL, lr["max_iter"], lr["reg_param"], settings["missing_placeholder"]
     ).fit(train)
     thresholds, _ = _choose_thresholds(_score(logistic, valid), label, settings)
-    lr_summary, lr_curve, _ = _evaluate(_score(logistic, test), label, thresholds, settings, by_region=False)
-    return {"rule": rule_summary, "logistic": lr_summary}, {"social debt rule": rule_curve, "logistic": lr_curve}
+    lr_scored = _score(logistic, test)
+    lr_summary, lr_curve, _ = _evaluate(lr_scored, label, thresholds, settings, by_region=False)
+    return (
+        {"rule": rule_summary, "logistic": lr_summary},
+        {"social debt rule": rule_curve, "logistic": lr_curve},
+        {"rule": rule_scored, "logistic": lr_scored},
+    )
+
+
+def lift_intervals(scored: DataFrame, baselines: Mapping[str, DataFrame], label: str, settings: Mapping) -> dict[str, float]:
+    """Bootstrap quantiles (over test firms) of the GBT's test AUC-PR minus each baseline's, as
+    metrics `auc_pr_lift_over_<baseline>_p<q>`: the margin's noise, which a small test split makes large."""
+    keys = ["siren", "period"]
+    paired = scored.select(*keys, label, F.col(SCORE_COL).alias("gbt"))
+    for name, rows in baselines.items():
+        paired = paired.join(rows.select(*keys, F.col(SCORE_COL).alias(name)), keys)
+    rows = paired.toPandas()  # the test split's rows, a few columns
+    bootstrap = settings["metrics"]["bootstrap"]
+    lifts = {}
+    for name in baselines:
+        interval = metrics.auc_pr_difference_interval(
+            rows, "gbt", name, label, "siren", settings["metrics"]["score_bins"], bootstrap["replicates"],
+            settings["seed"], bootstrap["quantiles"],
+        )
+        lifts.update({f"auc_pr_lift_over_{name}_p{round(q * 100):02d}": value for q, value in interval.items()})
+    return lifts
 
 
 def _champion_auc_pr(client: MlflowClient, name: str, test: DataFrame, label: str, settings: Mapping) -> float | None:
@@ -336,18 +360,26 @@ def train_horizon(
             test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
             _log_metrics(test_summary, prefix="test_")
             weighted_train = train.transform(add_class_weight, label, weight, WEIGHT_COL)
-            baselines, baseline_curves = _baselines(weighted_train, valid, test, spec, label, settings)
+            baselines, baseline_curves, baseline_scored = _baselines(weighted_train, valid, test, spec, label, settings)
             for baseline, values in baselines.items():
                 _log_metrics(values, prefix=f"baseline_{baseline}_test_")
+            lifts = lift_intervals(scored, baseline_scored, label, settings)
+            _log_metrics(lifts, prefix="test_")
             _log_test_artifacts(scored, label, thresholds, settings, {"GBT": test_curve, **baseline_curves},
                                 histogram, model, spec, horizon)
 
         baseline_auc_pr = {baseline: values["auc_pr"] for baseline, values in baselines.items()}
         beats = all(test_summary["auc_pr"] > value for value in baseline_auc_pr.values())
         mlflow.set_tag("beats_baselines", str(beats).lower())
+        low = settings["metrics"]["bootstrap"]["quantiles"][0]
         if not beats:
             log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
                         name, test_summary["auc_pr"], baseline_auc_pr)
+        elif lifts[f"auc_pr_lift_over_logistic_p{round(low * 100):02d}"] <= 0:
+            log.warning("%s: the GBT's lead over the logistic baseline (%.4f AUC-PR) is within the test "
+                        "split's noise (bootstrap over firms: %s)", name,
+                        test_summary["auc_pr"] - baseline_auc_pr["logistic"],
+                        {k: round(v, 4) for k, v in lifts.items() if "logistic" in k})
 
         with stage(spark, f"train {name}: register"):
             model_uri = _log_model(model, test, spec, settings)

@@ -84,3 +84,43 @@ def test_lead_time_counts_months_from_first_flag_to_failure(spark):
     )
     actual = metrics.lead_times(scored, {"high": 0.8, "moderate": 0.5}, "score", "label")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def _firm_rows(firms: int, months: int, seed: int) -> pd.DataFrame:
+    """Rows of `firms` firms x `months` months: a fifth of the firms positive in every month."""
+    rng = np.random.default_rng(seed)
+    positive = rng.random(firms) < 0.2
+    frame = pd.DataFrame({"siren": np.repeat(np.arange(firms), months), "label": np.repeat(positive, months).astype(int)})
+    frame["perfect"] = frame["label"] * 0.5 + rng.uniform(0, 0.4, len(frame))  # every positive above every negative
+    frame["random"] = rng.uniform(0, 1, len(frame))
+    return frame
+
+
+def test_auc_pr_difference_interval_brackets_a_clear_lead_and_a_tie():
+    rows = _firm_rows(firms=300, months=4, seed=1)
+    lead = metrics.auc_pr_difference_interval(rows, "perfect", "random", "label", "siren", 1000, 100, seed=3)
+    assert 0 < lead[0.05] < lead[0.5] < lead[0.95] < 1
+    # The point difference (perfect: AUC-PR 1) lies inside the interval.
+    random_ap = average_precision_score(rows["label"], rows["random"])
+    assert lead[0.05] < 1 - random_ap < lead[0.95]
+    tie = metrics.auc_pr_difference_interval(rows, "random", "random", "label", "siren", 1000, 50, seed=3)
+    assert tie == {0.05: 0.0, 0.5: 0.0, 0.95: 0.0}
+
+
+def test_bootstrap_resamples_whole_firms_so_repeated_months_do_not_narrow_the_interval():
+    one_month = _firm_rows(firms=200, months=1, seed=2)
+    # The same firms seen 6 months with the same scores: no new information, the same interval width.
+    six_months = one_month.loc[one_month.index.repeat(6)].reset_index(drop=True)
+    widths = []
+    for rows in (one_month, six_months):
+        q = metrics.auc_pr_difference_interval(rows, "random", "perfect", "label", "siren", 1000, 200, seed=5)
+        widths.append(q[0.95] - q[0.05])
+    assert widths[1] == pytest.approx(widths[0], rel=0.25)
+
+
+def test_weighted_average_precision_with_unit_weights_is_the_curve_s(spark):
+    bins = 100
+    histogram = _histogram(spark, SCORES, LABELS, bins)
+    binned = np.floor(np.array(SCORES) * bins).astype(np.int64)
+    weighted = metrics._weighted_average_precision(binned, np.array(LABELS, float), np.ones(len(SCORES)), bins + 1)
+    assert weighted == pytest.approx(metrics.average_precision(metrics.curve(histogram, bins)))

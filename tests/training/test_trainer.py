@@ -65,6 +65,9 @@ def test_run_records_data_version_thresholds_metrics_baselines_and_plots(store, 
         "rule": metrics["baseline_rule_test_auc_pr"], "logistic": metrics["baseline_logistic_test_auc_pr"]
     }
     assert run.data.tags["beats_baselines"] == str(strong.beats_baselines).lower()
+    for baseline in ("logistic", "rule"):  # the bootstrap interval of the lead brackets its median
+        low, mid, high = (metrics[f"test_auc_pr_lift_over_{baseline}_p{q}"] for q in ("05", "50", "95"))
+        assert low <= mid <= high
     assert any(key.startswith("test_region_") for key in metrics)
 
     artifacts = {a.path for a in store.list_artifacts(run.info.run_id)}
