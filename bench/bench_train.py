@@ -6,7 +6,8 @@
 Each lever is one GBT fit with the same trees (depth, iterations, step) on the same training rows,
 timed and scored on the same test rows (AUC-PR, from the same binned metrics as training):
 - `plain`: the input as read, not cached; `cached`: the input cached first (the others build on it);
-- `bins_16` / `bins_64`: maxBins; `partitions_x4`: 4 partitions per core instead of the input's;
+- `bins_32` / `bins_256`: maxBins (the others use training.max_bins); `partitions_x4`: 4 partitions
+  per core instead of the input's;
 - `negatives_25pct`: a quarter of the negatives, weighted 4 (training.negative_fraction);
 - `checkpoint_10`: checkpointing every 10 iterations (cuts the lineage of long fits).
 LightGBM gets the same rows, weights and tree size, read from Parquet that Spark writes (the transfer
@@ -66,9 +67,9 @@ def panel_rows(spark: SparkSession, conf, lake_dir: str, horizon: int) -> tuple[
     """The train and test rows of a built panel for `horizon`, split as training splits them."""
     panel = delta_io.read(spark, Path(lake_dir) / "panel")
     spec, settings = catalogue_spec(), conf["training"]
-    rows, windows = split_rows(panel, horizon, settings)
-    data, _, _ = prepare(rows, horizon, windows, spec, settings)
-    data = data.withColumnRenamed(label_column(horizon), LABEL).drop(WEIGHT)
+    rows, windows = split_rows(panel, horizon, spec, settings)
+    data, _ = prepare(rows, horizon, windows, spec, settings)
+    data = data.withColumnRenamed(label_column(horizon), LABEL)
     return data.filter(F.col(SPLIT_COL) != "valid"), spec
 
 
@@ -82,7 +83,7 @@ def _timed(fit: Callable[[], object]) -> tuple[object, float]:
     return result, time.monotonic() - start
 
 
-def spark_levers(train: DataFrame, test: DataFrame, spec: FeatureSpec, params: dict, seed: int,
+def spark_levers(train: DataFrame, test: DataFrame, spec: FeatureSpec, params: dict, seed: int, max_bins: int,
                  checkpoint_dir: str, only: Sequence[str]) -> dict:
     """Fit time and test AUC-PR of the GBT per lever."""
     cores = train.sparkSession.sparkContext.defaultParallelism
@@ -91,8 +92,8 @@ def spark_levers(train: DataFrame, test: DataFrame, spec: FeatureSpec, params: d
     levers = {
         "plain": (train, {}),
         "cached": (cached, {}),
-        "bins_16": (cached, {"max_bins": 16}),
-        "bins_64": (cached, {"max_bins": 64}),
+        "bins_32": (cached, {"max_bins": 32}),
+        "bins_256": (cached, {"max_bins": 256}),
         "partitions_x4": (cached.repartition(4 * cores).cache(), {}),
         "negatives_25pct": (cached.transform(downsample_negatives, LABEL, 0.25, seed, WEIGHT).cache(), {}),
         "checkpoint_10": (cached, {"checkpoint": 10}),
@@ -105,7 +106,7 @@ def spark_levers(train: DataFrame, test: DataFrame, spec: FeatureSpec, params: d
         if only and name not in only:
             continue
         pipeline = gbt_pipeline(spec.names, spec.fill_values, params, LABEL, WEIGHT, seed,
-                                max_bins=options.get("max_bins", 32))
+                                max_bins=options.get("max_bins", max_bins))
         if "checkpoint" in options:
             pipeline.getStages()[-1].setCheckpointInterval(options["checkpoint"]).setCacheNodeIds(True)
         model, seconds = _timed(lambda: pipeline.fit(rows))
@@ -144,8 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--features", type=int, default=40)
     parser.add_argument("--lake-dir", default=None, help="train on this lake's panel instead of synthetic rows")
     parser.add_argument("--horizon", type=int, default=18)
-    parser.add_argument("--depth", type=int, default=5)
-    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--positive-weight", default="balanced", help="balanced or a number (training.search)")
     parser.add_argument("--step", type=float, default=0.1)
     parser.add_argument("--levers", nargs="*", default=[], help="only these levers (default: all)")
     parser.add_argument("--conf", default=None)
@@ -163,14 +165,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         scale = {"rows": args.rows}
     counts = {r[SPLIT_COL]: (r["rows"], r["positives"]) for r in
               rows.groupBy(SPLIT_COL).agg(F.count("*").alias("rows"), F.sum(LABEL).alias("positives")).collect()}
-    weight = positive_weight(conf["training"]["positive_weight"], *counts["train"])
+    weight = positive_weight(args.positive_weight, *counts["train"])
     rows = add_class_weight(rows, LABEL, weight, WEIGHT)
     train, test = (rows.filter(F.col(SPLIT_COL) == split).drop(SPLIT_COL) for split in ("train", "test"))
     params = {"max_depth": args.depth, "max_iter": args.iterations, "step_size": args.step}
 
     folder = Path(tempfile.mkdtemp(prefix="bench_train_"))
     try:
-        spark_results = spark_levers(train, test, spec, params, seed, str(folder / "checkpoints"), args.levers)
+        spark_results = spark_levers(train, test, spec, params, seed, conf["training"]["max_bins"],
+                                     str(folder / "checkpoints"), args.levers)
         lgbm = lightgbm_fit(train, test, spec, params, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -180,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "features": len(spec.names),
         "train_rows": counts["train"][0], "train_positives": counts["train"][1],
         "test_rows": counts["test"][0], "test_positives": counts["test"][1],
-        "trees": params, "cores": spark.sparkContext.defaultParallelism,
+        "trees": params, "max_bins": conf["training"]["max_bins"], "positive_weight": weight,
+        "cores": spark.sparkContext.defaultParallelism,
         "spark": spark_results,
         "lightgbm": lgbm,
         "spark_over_lightgbm_seconds": round(reference["seconds"] / max(lgbm["seconds"], 0.01), 1),
