@@ -200,14 +200,11 @@ def lead_times(
 
 def _weighted_average_precision(bin_index: np.ndarray, labels: np.ndarray, weights: np.ndarray, size: int) -> float:
     """average_precision of rows in score bins `bin_index` (0..size-1), each row counted `weights` times."""
-    rows = np.bincount(bin_index, weights, minlength=size)[::-1]
-    positives = np.bincount(bin_index, weights * labels, minlength=size)[::-1]
-    present = rows > 0
-    rows, positives = rows[present], positives[present]
-    total = positives.sum()
-    if not total:
-        return math.nan
-    return float(np.sum(positives / total * np.cumsum(positives) / np.cumsum(rows)))
+    rows = np.bincount(bin_index, weights, minlength=size)
+    positives = np.bincount(bin_index, weights * labels, minlength=size)
+    present = np.flatnonzero(rows)
+    histogram = pd.DataFrame({"bin": present, "rows": rows[present], "positives": positives[present]})
+    return average_precision(curve(histogram, size - 1))
 
 
 def auc_pr_difference_interval(

@@ -356,7 +356,7 @@ def train_horizon(
         _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": training_seconds})
 
         with stage(spark, f"train {name}: evaluate"):
-            scored = _score(model, test)
+            scored = _score(model, test).cache()  # read by the metrics, the lead times and the lift intervals
             test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
             _log_metrics(test_summary, prefix="test_")
             weighted_train = train.transform(add_class_weight, label, weight, WEIGHT_COL)
@@ -392,6 +392,7 @@ def train_horizon(
             if promoted:
                 promote(client, name, version.version)
             mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
+    scored.unpersist()
     train.unpersist()
     data.unpersist()
     return HorizonResult(
