@@ -27,15 +27,16 @@ def git_commit() -> str:
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
-def catalogue_spec() -> FeatureSpec:
-    """The model inputs as the feature catalogue defines them."""
+def catalogue_spec(skip_months: int | None = None) -> FeatureSpec:
+    """The model inputs as the feature catalogue defines them; training starts `skip_months` into
+    the panel (default: the features' lookback)."""
     if not catalog.FEATURES:
         raise ValueError("the feature catalogue (features/catalog.py) is empty: no model input")
     return FeatureSpec(
         names=catalog.feature_names(),
         fill_values={f.name: f.fill_value for f in catalog.FEATURES},
         themes={f.name: f.theme for f in catalog.FEATURES},
-        lookback_months=catalog.LOOKBACK_MONTHS,
+        lookback_months=catalog.LOOKBACK_MONTHS if skip_months is None else skip_months,
     )
 
 
@@ -58,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec, settings = FeatureSpec(**logged["features"]), logged["training"]
         tags = {"retrained_from": args.from_run}
     else:
-        settings, spec = conf["training"], catalogue_spec()
+        settings = conf["training"]
+        spec = catalogue_spec(settings["split"].get("skip_months"))
         horizons = args.horizon or settings["horizons"]
         version = args.panel_version if args.panel_version is not None else delta_io.current_version(spark, panel_path)
         tags = {}
