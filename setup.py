@@ -6,12 +6,13 @@ setup(
     version="0.1.0",
     description="Finds French firms heading for insolvency months ahead, from administrative extracts",
     python_requires=">=3.11,<3.12",
-    packages=find_packages(include=["jobs", "features", "features.*", "training", "training.*",
-                                    "synthetic", "synthetic.*"]),
+    packages=find_packages(include=[name + suffix for name in ("common", "ingestion", "features", "training",
+                                                                "scoring", "synthetic", "jobs")
+                                    for suffix in ("", ".*")]),
     include_package_data=True,
     install_requires=[
         # Delta 4.3.x supports Spark 4.1.x (delta-spark 4.3.1 requires pyspark>=4.0.1,<=4.1.1);
-        # the Maven jars in build/pom.xml follow the same pair.
+        # conf/base.yaml's spark.delta_jars follow the same pair.
         "pyspark==4.1.1",
         "delta-spark==4.3.1",
         "mlflow>=3.5,<4",

@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 
 import psutil
 
-from features.sources.registry import SOURCES
+from ingestion.registry import SOURCES
 from jobs import ingest
 from jobs.config import load_config
 from jobs.session import build_session

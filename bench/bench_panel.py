@@ -35,7 +35,7 @@ from features.aggregates import headcount_history
 from features.calendar import batch_name, month_range
 from features.catalog import BDF_RATIOS
 from features.panel import PanelRules, monthly_aggregates
-from features.sources.registry import SOURCES
+from ingestion.registry import SOURCES
 from jobs import build_panel, ingest
 from jobs.config import Config, load_config
 from jobs.session import build_session

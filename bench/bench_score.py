@@ -35,10 +35,10 @@ from jobs.cli import config_from_args
 from jobs.score import panel_path, score_periods, table_periods
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
-from training.alerts import AlertPolicy
-from training.explain import extract_ensemble
+from scoring.alerts import AlertPolicy
+from scoring.explain import extract_ensemble
 from training.model import gbt_pipeline, with_positive_probability
-from training.scoring import Champion, score_period
+from scoring.score import Champion, score_period
 from bench import report
 
 PERIOD = dt.date(2024, 6, 1)

@@ -21,12 +21,13 @@ from features.calendar import batch_month, batch_month_col
 from features.labels import failure_dates, label_name
 from features.panel import PanelRules, build_panel, refresh_start
 from features.perimeter import perimeter_firms
-from features.sources.registry import SOURCES
+from ingestion.registry import SOURCES
 from jobs import delta_io
 from jobs.cli import base_parser, config_from_args, progress, run
 from jobs.config import Config
 from jobs.ingest import Lake
-from jobs.session import build_session, stage
+from common.observability import stage
+from jobs.session import build_session
 
 log = logging.getLogger(__name__)
 

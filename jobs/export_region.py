@@ -20,8 +20,9 @@ from jobs import delta_io
 from jobs.cli import base_parser, config_from_args, progress, run
 from jobs.config import Config
 from jobs.score import lake_table
-from jobs.session import build_session, stage
-from training.alerts import HEADCOUNT_HEADER, regional_alert_list
+from common.observability import stage
+from jobs.session import build_session
+from scoring.alerts import HEADCOUNT_HEADER, regional_alert_list
 
 FORMATS = ("csv", "xlsx")
 MAX_COLUMN_WIDTH = 80

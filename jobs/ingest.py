@@ -19,14 +19,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from features.calendar import batch_month
-from features.sources.reading import (
+from ingestion.reading import (
     QUARANTINE_DDL, Source, bronze_rows, file_counts, parse_lines, quarantine_rows, read_lines,
 )
-from features.sources.registry import SOURCES, source_of_file
+from ingestion.registry import SOURCES, source_of_file
 from jobs import delta_io
 from jobs.cli import base_parser, config_from_args, progress, run
 from jobs.config import Config
-from jobs.session import build_session, stage
+from common.observability import stage
+from jobs.session import build_session
 
 log = logging.getLogger(__name__)
 

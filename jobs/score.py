@@ -23,11 +23,12 @@ from features.calendar import add_months, parse_year_month
 from jobs import delta_io
 from jobs.cli import base_parser, config_from_args, progress, run
 from jobs.config import Config
-from jobs.session import build_session, stage
+from common.observability import stage
+from jobs.session import build_session
 from jobs.tracking import configure_mlflow
-from training.alerts import AlertPolicy
+from scoring.alerts import AlertPolicy
 from training.registry import model_name, version_by_alias
-from training.scoring import HISTORY_SCHEMA, Champion, firms_in_proceedings, live_firms, score_period
+from scoring.score import HISTORY_SCHEMA, Champion, firms_in_proceedings, live_firms, score_period
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from pyspark.sql import SparkSession
 
@@ -92,14 +90,3 @@ def build_session(conf: Config, app_name: str | None = None, master: str | None 
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel(spark_conf.get("log_level", "WARN"))
     return session
-
-
-@contextmanager
-def stage(session: SparkSession, name: str) -> Iterator[None]:
-    """Label the Spark jobs run inside the block, so the Spark UI reads like the pipeline."""
-    context = session.sparkContext
-    context.setJobDescription(name)
-    try:
-        yield
-    finally:
-        context.setJobDescription(None)

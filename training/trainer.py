@@ -22,7 +22,7 @@ from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.session import stage
+from common.observability import stage
 from training import metrics, plots
 from training.baselines import social_debt_rule
 from training.dataset import (

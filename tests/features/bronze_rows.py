@@ -1,5 +1,5 @@
 """A hand-made bronze lake for the panel's tests: five firms, batches 2401 (with the history since
-January 2021), 2402 and 2403, in the bronze schemas of features/sources.
+January 2021), 2402 and 2403, in the bronze schemas of ingestion/sources.
 
 - ACME (000000001, Paris): 20 employees, a debt from June 2023 partly paid in a late-February
   operation (counts for March), a payment plan, a CCSF procedure; an opening of proceedings on
@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from features.calendar import month_range
 from features.catalog import BDF_RATIOS
-from features.sources.registry import SOURCES
+from ingestion.registry import SOURCES
 
 D = dt.date
 ACME, BETA, SMALL, PUBLIC, NEWCO = (f"00000000{i}" for i in range(1, 6))

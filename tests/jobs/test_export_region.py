@@ -9,7 +9,7 @@ from deltalake import DeltaTable
 from jobs import delta_io, export_region
 from jobs.config import load_config
 from tests.jobs.session_settings import settings_kept
-from training.alerts import regional_alert_list
+from scoring.alerts import regional_alert_list
 
 MAY, JUNE = dt.date(2024, 5, 1), dt.date(2024, 6, 1)
 SCORES = (

@@ -1,11 +1,11 @@
 """Every extract the pipeline reads, and how a delivered file is recognised by its name."""
 from __future__ import annotations
 
-from features.sources import (
+from ingestion.sources import (
     bdf, ccsf, contributions, debts, headcount, partial_activity, paydex, payment_plans, proceedings,
     sirene,
 )
-from features.sources.reading import Source
+from ingestion.reading import Source
 
 SOURCES: tuple[Source, ...] = (
     contributions.SOURCE,

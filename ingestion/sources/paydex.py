@@ -1,10 +1,10 @@
 """Supplier payment delays (files named `paydex*`): average days late per SIREN at a date."""
 from __future__ import annotations
 
-from features.sources.fields import (
+from ingestion.fields import (
     A_FRENCH_DATE, A_SIREN, A_WHOLE_NUMBER, parse_french_date, parse_int, parse_siren,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 SOURCE = Source(
     name="paydex",

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from features.sources.fields import blank_to_null, parse_text
+from ingestion.fields import blank_to_null, parse_text
 
 LINEAGE = ("_batch", "_file", "_line")
 LINEAGE_DDL = "_batch string, _file string, _line long"

@@ -8,9 +8,9 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
 from tests.training.tiny_gbt import FEATURE_THEMES, tiny_model, tiny_panel_month
-from training.alerts import AlertPolicy
-from training.explain import extract_ensemble, path_contributions
-from training.scoring import (
+from scoring.alerts import AlertPolicy
+from scoring.explain import extract_ensemble, path_contributions
+from scoring.score import (
     HISTORY_SCHEMA, Champion, add_probabilities, firms_in_proceedings, live_firms, model_version_label, score_columns,
     score_period,
 )

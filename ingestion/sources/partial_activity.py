@@ -5,11 +5,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.sources.fields import (
+from ingestion.fields import (
     A_ISO_DATE, A_NUMBER, A_SIRET, A_WHOLE_NUMBER, parse_decimal, parse_int, parse_iso_date,
     parse_one_of, parse_siret, with_siren_from_siret,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 # 1 economic downturn, 2 supply problems, 3 disaster or bad weather, 4 restructuring, 5 other.
 REASON_CODES = ("1", "2", "3", "4", "5")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from features.sources.fields import (
+from ingestion.fields import (
     A_MONTH_NAME_DATE, A_SIREN, A_SIRET, parse_month_name_date, parse_siren, parse_siret,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 ACTIONS = ("liquidation", "redressement", "sauvegarde")
 _LABEL = f"^(.+)_({'|'.join(ACTIONS)})$"

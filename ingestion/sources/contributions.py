@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from features.sources import urssaf
-from features.sources.fields import (
+from ingestion.sources import urssaf
+from ingestion.fields import (
     A_NUMBER, A_URSSAF_PERIOD, parse_decimal, parse_urssaf_period,
     with_period_columns, with_siren_from_siret,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 
 def derive(df: DataFrame) -> DataFrame:

@@ -4,9 +4,9 @@ import datetime as dt
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from features.sources import fields
-from features.sources.headcount import month_of_headcount_column
-from features.sources.proceedings import parse_proceeding_label
+from ingestion import fields
+from ingestion.sources.headcount import month_of_headcount_column
+from ingestion.sources.proceedings import parse_proceeding_label
 
 
 def check(spark, rule, rows, value_type):

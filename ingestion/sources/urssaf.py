@@ -1,8 +1,8 @@
 """The columns URSSAF account extracts share (contributions, debts, payment plans, CCSF)."""
 from __future__ import annotations
 
-from features.sources.fields import A_SIRET, parse_siret
-from features.sources.reading import Field
+from ingestion.fields import A_SIRET, parse_siret
+from ingestion.reading import Field
 
 OFFICE = Field("urssaf_office", "Urssaf_gestion")
 DEPARTEMENT = Field("departement", "Dep")

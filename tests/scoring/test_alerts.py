@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from chispa import assert_df_equality
 
-from training.alerts import AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert, regional_alert_list
+from scoring.alerts import AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert, regional_alert_list
 
 JUNE, MAY = dt.date(2024, 6, 1), dt.date(2024, 5, 1)
 HISTORY = "siren string, period date, alert_level string"

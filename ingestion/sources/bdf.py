@@ -1,11 +1,11 @@
 """Banque de France yearly ratios (files named `bdf*`): one balance sheet per SIREN and year."""
 from __future__ import annotations
 
-from features.sources.fields import (
+from ingestion.fields import (
     A_MONTH_NAME_DATE, A_NUMBER, A_SIREN, A_WHOLE_NUMBER, parse_decimal, parse_int,
     parse_month_name_date, parse_siren,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 SOURCE = Source(
     name="bdf_ratios",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from features.sources.fields import (
+from ingestion.fields import (
     A_SIREN, A_SIRET, parse_int, parse_siren, parse_siret, parse_urssaf_period, with_siren_from_siret,
 )
-from features.sources.reading import Field, Melt, Source
+from ingestion.reading import Field, Melt, Source
 
 
 def month_of_headcount_column(name: Column) -> Column:

@@ -1,13 +1,13 @@
 """URSSAF debts (`sigfaible_debits.csv`): one row per operation on an unpaid period's debt."""
 from __future__ import annotations
 
-from features.sources import urssaf
-from features.sources.fields import (
+from ingestion.sources import urssaf
+from ingestion.fields import (
     A_FLAG, A_NUMBER, A_SIREN, A_URSSAF_DATE, A_URSSAF_PERIOD, A_WHOLE_NUMBER, parse_boolean,
     parse_cents, parse_int, parse_siren, parse_urssaf_date, parse_urssaf_period,
     with_period_columns,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 SOURCE = Source(
     name="debts",

@@ -1,11 +1,11 @@
 """URSSAF CCSF (`sigfaible_ccsf.csv`): cases before the committee that grants tax and social debt plans."""
 from __future__ import annotations
 
-from features.sources import urssaf
-from features.sources.fields import (
+from ingestion.sources import urssaf
+from ingestion.fields import (
     A_URSSAF_DATE, parse_one_of, parse_urssaf_date, with_siren_from_siret,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 STAGES = ("DEBUT", "REFUS", "APPROB", "FIN", "REJ")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from features.sources import (
+from ingestion.sources import (
     bdf, ccsf, contributions, debts, headcount, partial_activity, paydex, payment_plans, proceedings, sirene,
 )
-from features.sources.reading import bronze_rows, file_counts, parse_lines, quarantine_rows, read_lines
+from ingestion.reading import bronze_rows, file_counts, parse_lines, quarantine_rows, read_lines
 from jobs.config import PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "signaux-faibles" / "opensignauxfaibles"

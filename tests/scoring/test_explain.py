@@ -8,7 +8,7 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
 from tests.training.tiny_gbt import FEATURE_THEMES, tiny_features, tiny_model
-from training.explain import (
+from scoring.explain import (
     NO_REASON_TEXT, TreeEnsemble, add_reasons, column_themes, extract_ensemble, path_contributions,
 )
 

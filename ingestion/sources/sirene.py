@@ -5,10 +5,10 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.sources.fields import (
+from ingestion.fields import (
     A_FLAG, A_ISO_DATE, A_SIREN, A_SIRET, parse_boolean, parse_iso_date, parse_siren, parse_siret,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 ACTIVE = "A"  # etatAdministratif: A active, F closed (establishment), C ceased (legal unit)
 

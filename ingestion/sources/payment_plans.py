@@ -1,12 +1,12 @@
 """URSSAF payment plans (`sigfaible_delais.csv`): plans granted to pay a debt over time."""
 from __future__ import annotations
 
-from features.sources import urssaf
-from features.sources.fields import (
+from ingestion.sources import urssaf
+from ingestion.fields import (
     A_FRENCH_DATE, A_NUMBER, A_WHOLE_NUMBER, parse_decimal, parse_french_date, parse_int,
     with_siren_from_siret,
 )
-from features.sources.reading import Field, Source
+from ingestion.reading import Field, Source
 
 SOURCE = Source(
     name="payment_plans",

@@ -4,9 +4,9 @@ import datetime as dt
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from features.sources.fields import A_NUMBER, A_SIRET, parse_decimal, parse_siret
-from features.sources.headcount import COMPANY
-from features.sources.reading import (
+from ingestion.fields import A_NUMBER, A_SIRET, parse_decimal, parse_siret
+from ingestion.sources.headcount import COMPANY
+from ingestion.reading import (
     Field, Source, bronze_rows, file_counts, parse_lines, quarantine_rows, read_lines, split_fields,
 )
 

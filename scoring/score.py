@@ -16,8 +16,8 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from training.alerts import NONE, AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert
-from training.explain import add_reasons, column_themes, extract_ensemble
+from scoring.alerts import NONE, AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert
+from scoring.explain import add_reasons, column_themes, extract_ensemble
 from training.model import with_positive_probability
 
 IDENTITY_COLUMNS = ["siren", "period", "region", "departement", "name", "town", "naf", "headcount"]
