@@ -24,6 +24,7 @@ import psutil
 from ingestion.registry import SOURCES
 from jobs import ingest
 from jobs.config import load_config
+from jobs.lake import Lake
 from jobs.session import build_session
 from synthetic.generator import generate
 from synthetic.params import params_from_conf
@@ -59,7 +60,7 @@ def run(raw_dir: Path, lake_dir: Path, conf_path: str | None) -> dict:
     """Ingest every batch of `raw_dir` into `lake_dir`, source by source; return the figures."""
     conf = load_config(conf_path).with_overrides(raw_dir=str(raw_dir), lake_dir=str(lake_dir))
     spark = build_session(conf, app_name="bench_ingest")
-    lake = ingest.Lake.from_conf(conf)
+    lake = Lake.from_conf(conf)
     batches = ingest.batch_folders(raw_dir)
     files = ingest.delivered_files(raw_dir, batches)
     figures, started = {}, time.monotonic()

@@ -38,6 +38,7 @@ from features.panel import PanelRules, monthly_aggregates
 from ingestion.registry import SOURCES
 from jobs import build_panel, ingest
 from jobs.config import Config, load_config
+from jobs.lake import Lake
 from jobs.session import build_session
 from synthetic.generator import generate
 from synthetic.params import params_from_conf
@@ -199,13 +200,13 @@ def agree(spark: dict[str, float], duck: dict[str, float]) -> bool:
 def run(conf: Config, panel_dir: Path) -> dict:
     """Build the panel and time both engines on the monthly aggregates; return the figures."""
     spark = build_session(conf, app_name="bench_panel")
-    lake = ingest.Lake.from_conf(conf)
-    rules = PanelRules.from_conf(conf["panel"])
+    lake = Lake.from_conf(conf)
+    rules = PanelRules.from_conf(conf["panel"], conf["horizons"])
     build_conf = conf.with_overrides()
-    build_conf["panel"]["table"] = str(panel_dir)  # an absolute table path: lake_dir is read only
+    build_conf["tables"]["panel"] = str(panel_dir)  # an absolute table path: lake_dir is read only
     begin = time.monotonic()
     with peak_jvm_rss() as memory:
-        built = build_panel.build(spark, build_conf, full=True)
+        built = build_panel.run(spark, build_conf, full=True)
     panel_seconds = time.monotonic() - begin
 
     bronze = build_panel.read_bronze(spark, lake)
@@ -221,7 +222,7 @@ def run(conf: Config, panel_dir: Path) -> dict:
     con = duckdb.connect()
     con.execute(f"SET threads = {os.cpu_count()}")
     for source in SOURCES:
-        path = lake.bronze(source)
+        path = lake.bronze(source.name)
         if (path / "_delta_log").is_dir():
             con.register(source.name, DeltaTable(str(path)).to_pyarrow_dataset())
         else:

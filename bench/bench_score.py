@@ -32,7 +32,8 @@ from pyspark.sql import functions as F
 from features.calendar import add_months
 from jobs import delta_io
 from jobs.cli import config_from_args
-from jobs.score import panel_path, score_periods, table_periods
+from jobs.lake import Lake
+from jobs.score import score_periods
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from scoring.alerts import AlertPolicy
@@ -141,10 +142,10 @@ def synthetic_run(spark: SparkSession, firms: int, features: int, trees: int, de
 
 def panel_run(spark: SparkSession, conf, folder: Path) -> dict:
     """Score the panel's latest month with the registered champions into `folder`; return the figures."""
-    latest = table_periods(spark, panel_path(conf))[-1]
+    latest = delta_io.periods(spark, Lake.from_conf(conf).panel)[-1]
     # Absolute paths replace the lake's: the real scores table is left alone.
-    conf["scoring"]["scores_table"] = str(folder / "scores")
-    conf["scoring"]["in_proceedings_table"] = str(folder / "in_proceedings")
+    conf["tables"]["scores"] = str(folder / "scores")
+    conf["tables"]["in_proceedings"] = str(folder / "in_proceedings")
     with PeakMemory() as memory:
         start = time.monotonic()
         summary = score_periods(spark, conf, configure_mlflow(conf), [latest])[0]

@@ -6,6 +6,7 @@ reasons all read this list; features/engineered.py computes what it describes, o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 THEMES = {
     "social_debt": "Dettes sociales",
@@ -119,8 +120,9 @@ FEATURES: list[Feature] = [
     *[Feature(f"headcount_change_{n}m", f"headcount / its value {n} months before - 1", HEADCOUNT, "headcount")
       for n in HEADCOUNT_CHANGES],
     # Finances
-    *[Feature(name, f"{_BDF_MEANINGS[name]} of the current balance sheet (from 7 months after closing, "
-              "for 13 months)", BDF, "finances") for name in BDF_RATIOS],
+    # The delays are conf's (`panel.bdf_publication_months`, `panel.bdf_valid_months`): see describe().
+    *[Feature(name, f"{_BDF_MEANINGS[name]} of the current balance sheet (from {{bdf_publication_months}} "
+              "months after closing, for {bdf_valid_months} months)", BDF, "finances") for name in BDF_RATIOS],
     *[Feature(f"{name}_prev_year", f"{name} 12 months before (the previous balance sheet)", BDF, "finances")
       for name in BDF_RATIOS],
     # Payment delays
@@ -146,10 +148,18 @@ def theme_of(name: str) -> str:
     raise KeyError(name)
 
 
-def markdown_table() -> str:
-    """The catalogue as a Markdown table (feature, theme, source, formula, fill), for the README."""
+def describe(feature: Feature, panel_rules: Mapping) -> str:
+    """A feature's formula with the panel rules it names filled in (conf `panel:`, e.g. the balance
+    sheets' publication delay), so the text and the computation read the same numbers."""
+    return feature.formula.format(**panel_rules)
+
+
+def markdown_table(panel_rules: Mapping) -> str:
+    """The catalogue as a Markdown table (feature, theme, source, formula, fill), for the README;
+    `panel_rules` is conf's `panel:` section."""
     lines = ["| feature | theme | source | formula | null becomes |", "|---|---|---|---|---|"]
     for f in FEATURES:
         fill = "missing (indicator)" if f.fill_value is None else f"{f.fill_value:g}"
-        lines.append(f"| `{f.name}` | {THEMES[f.theme]} | {f.source} | {f.formula} | {fill} |")
+        lines.append(f"| `{f.name}` | {THEMES[f.theme]} | {f.source} | {describe(f, panel_rules)} | {fill} |")
     return "\n".join(lines) + "\n"
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import reduce
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -47,11 +47,11 @@ class PanelRules:
     excluded_naf_divisions: tuple[str, ...]
 
     @classmethod
-    def from_conf(cls, panel: Mapping) -> "PanelRules":
-        """The rules of conf's `panel:` section."""
+    def from_conf(cls, panel: Mapping, horizons: Sequence[int]) -> "PanelRules":
+        """The rules of conf's `panel:` section, with the label horizons (conf `horizons`)."""
         perimeter = panel["perimeter"]
         return cls(
-            horizons=tuple(panel["horizons"]),
+            horizons=tuple(horizons),
             debt_cutoff_day=panel["debt_cutoff_day"],
             contributions_carry_months=panel["contributions_carry_months"],
             headcount_delay_months=tuple(panel["headcount_delay_months"]),

@@ -23,9 +23,9 @@ from features.panel import PanelRules, build_panel, refresh_start
 from features.perimeter import perimeter_firms
 from ingestion.registry import SOURCES
 from jobs import delta_io
-from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
-from jobs.ingest import Lake
+from jobs.lake import Lake
 from common.observability import stage
 from jobs.session import build_session
 
@@ -41,7 +41,7 @@ def read_bronze(spark: SparkSession, lake: Lake) -> dict[str, DataFrame]:
     """Every bronze table by source name; a table not ingested yet reads as empty, with its schema."""
     tables = {}
     for source in SOURCES:
-        path = lake.bronze(source)
+        path = lake.bronze(source.name)
         if delta_io.table_exists(spark, path):
             tables[source.name] = delta_io.read(spark, path)
         else:
@@ -61,9 +61,9 @@ def read_references(spark: SparkSession, conf: Config) -> dict[str, DataFrame]:
 
 def batch_bounds(spark: SparkSession, lake: Lake) -> tuple[dt.date, dt.date]:
     """The months of the first and the last batch ingested (ingest_log)."""
-    if not delta_io.table_exists(spark, lake.log):
-        raise FileNotFoundError(f"no ingest log at {lake.log}: run `python -m jobs.ingest` first")
-    first, last = delta_io.read(spark, lake.log).agg(F.min("batch"), F.max("batch")).first()
+    if not delta_io.table_exists(spark, lake.ingest_log):
+        raise FileNotFoundError(f"no ingest log at {lake.ingest_log}: run `python -m jobs.ingest` first")
+    first, last = delta_io.read(spark, lake.ingest_log).agg(F.min("batch"), F.max("batch")).first()
     return batch_month(first), batch_month(last)
 
 
@@ -98,16 +98,16 @@ def same_columns(a: DataFrame, b: DataFrame) -> bool:
     return [(f.name, f.dataType) for f in a.schema] == [(f.name, f.dataType) for f in b.schema]
 
 
-def build(spark: SparkSession, conf: Config, full: bool = False) -> dict:
+def run(spark: SparkSession, conf: Config, full: bool = False) -> dict:
     """Build or refresh the panel of `conf`'s lake.
 
     Returns what was done: `mode` (full, refresh or up to date), the periods written (`start` to
     `end`), their `rows` and positive label rates (`rate_<h>m`).
     """
-    rules = PanelRules.from_conf(conf["panel"])
-    path = conf.path("lake_dir") / conf["panel"]["table"]
+    rules = PanelRules.from_conf(conf["panel"], conf["horizons"])
+    lake = Lake.from_conf(conf)
+    path = lake.panel
     with stage(spark, "build_panel: read bronze"), progress("read bronze") as counts:
-        lake = Lake.from_conf(conf)
         bronze = read_bronze(spark, lake)
         references = read_references(spark, conf)
         first_batch, end = batch_bounds(spark, lake)
@@ -185,13 +185,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conf = config_from_args(args)
     spark = build_session(conf, app_name="build_panel")
-    build(spark, conf, full=args.full)
+    run(spark, conf, full=args.full)
     return 0
 
 
 def cli() -> None:
     """Console entry point (`ew-build-panel`)."""
-    run(main)
+    exit_with_status(main)
 
 
 if __name__ == "__main__":

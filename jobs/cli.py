@@ -52,7 +52,7 @@ def progress(stage_name: str) -> Iterator[dict]:
     log.info("%s done in %.1fs%s", stage_name, time.monotonic() - start, f" ({details})" if details else "")
 
 
-def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> None:
+def exit_with_status(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> None:
     """Run a stage's `main`, exit 0 on success, non-zero with a one-line reason on failure."""
     setup_logging()
     try:

@@ -3,7 +3,6 @@
 Modes:
 - `replace_where`: overwrite exactly the rows matching a predicate (a batch, a period), creating
   the table on first write. The predicate is checked by Delta: a row outside it fails the write.
-- `merge_on_keys`: upsert on key columns.
 - `overwrite`: replace the whole table (small derived tables).
 """
 from __future__ import annotations
@@ -33,6 +32,13 @@ def current_version(spark: SparkSession, path: str | Path) -> int:
     return DeltaTable.forPath(spark, str(path)).history(1).select("version").first()[0]
 
 
+def periods(spark: SparkSession, path: str | Path) -> list:
+    """The distinct `period` values of a table, sorted (empty when there is no table)."""
+    if not table_exists(spark, path):
+        return []
+    return sorted(row.period for row in read(spark, path).select("period").distinct().collect())
+
+
 def replace_where(
     df: DataFrame,
     path: str | Path,
@@ -57,22 +63,6 @@ def overwrite(df: DataFrame, path: str | Path, partition_by: Sequence[str] = ())
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(str(path))
-
-
-def merge_on_keys(df: DataFrame, path: str | Path, keys: Sequence[str], partition_by: Sequence[str] = ()) -> None:
-    """Upsert `df` into the table at `path` on `keys` (update matches, insert the rest), one commit."""
-    spark = df.sparkSession
-    if not table_exists(spark, path):
-        overwrite(df, path, partition_by)
-        return
-    condition = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    (
-        DeltaTable.forPath(spark, str(path)).alias("t")
-        .merge(df.alias("s"), condition)
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
 
 
 def sql_literal(value: object) -> str:

@@ -17,9 +17,9 @@ from pyspark.sql import functions as F
 
 from features.calendar import parse_year_month
 from jobs import delta_io
-from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
-from jobs.score import lake_table
+from jobs.lake import Lake
 from common.observability import stage
 from jobs.session import build_session
 from scoring.alerts import HEADCOUNT_HEADER, regional_alert_list
@@ -30,9 +30,9 @@ MAX_COLUMN_WIDTH = 80
 
 def region_alerts(spark: SparkSession, conf: Config, region: str, period: dt.date) -> pd.DataFrame:
     """The alert list of `region` at `period` as a pandas frame (small: one region's alerts)."""
-    scores = delta_io.read(spark, lake_table(conf, "scores_table"))
+    scores = delta_io.read(spark, Lake.from_conf(conf).scores)
     alerts = regional_alert_list(
-        scores, region, period, conf["training"]["horizons"], conf["scoring"]["alert_horizon"]
+        scores, region, period, conf["horizons"], conf["scoring"]["alert_horizon"]
     ).toPandas()
     # Headcount may be unknown: keep it an integer column rather than pandas' float.
     return alerts.astype({HEADCOUNT_HEADER: "Int64"})
@@ -68,7 +68,7 @@ def export_region(spark: SparkSession, conf: Config, region: str, period: dt.dat
 
 def latest_scored_period(spark: SparkSession, conf: Config, region: str) -> dt.date:
     """The latest month scored in `region` (raises LookupError when there is none)."""
-    path = lake_table(conf, "scores_table")
+    path = Lake.from_conf(conf).scores
     latest = None
     if delta_io.table_exists(spark, path):
         latest = delta_io.read(spark, path).where(F.col("region") == region).agg(F.max("period")).first()[0]
@@ -77,7 +77,18 @@ def latest_scored_period(spark: SparkSession, conf: Config, region: str) -> dt.d
     return latest
 
 
+def run(spark: SparkSession, conf: Config, region: str, outs: Sequence[Path], period: dt.date | None = None) -> dict:
+    """Write the alert list of `region` at `period` (default: the region's latest scored month) to
+    each of `outs`; return the region, the month, the lines written and the files."""
+    period = period or latest_scored_period(spark, conf, region)
+    with progress(f"export region {region}") as counts:
+        counts.update(region=region, period=period.isoformat()[:7], rows=export_region(spark, conf, region, period, outs),
+                      out=",".join(str(out) for out in outs))
+    return dict(counts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: write one region's list to --out."""
     parser = base_parser("Write the alert list of one region and month (CSV or XLSX, French headers).")
     parser.add_argument("--region", required=True, help="INSEE region code, e.g. 27")
     parser.add_argument("--period", default=None, help="month, YYYY-MM (default: the region's latest scored)")
@@ -87,15 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise ValueError(f"--out must end with .csv or .xlsx, got {args.out}")
     conf = config_from_args(args)
     spark = build_session(conf, app_name="export_region")
-    period = parse_year_month(args.period) if args.period else latest_scored_period(spark, conf, args.region)
-    with progress(f"export region {args.region}") as counts:
-        counts.update(period=period.isoformat()[:7], rows=export_region(spark, conf, args.region, period, [args.out]),
-                      out=str(args.out))
+    run(spark, conf, args.region, [args.out], parse_year_month(args.period) if args.period else None)
     return 0
 
 
 def cli() -> None:
-    run(main)
+    exit_with_status(main)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,37 @@ import logging
 import shutil
 from typing import Sequence
 
-from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from synthetic.generator import existing_batches, generate
-from synthetic.params import params_from_conf
+from jobs.config import Config
+from synthetic.params import GeneratorParams, params_from_conf
 
 log = logging.getLogger("jobs.generate_extracts")
+
+
+def run(conf: Config, params: GeneratorParams, if_missing: bool = False, overwrite: bool = False) -> dict:
+    """Generate the delivery `params` describe into conf's raw_dir (truth into truth_dir); return
+    the batches, files, rows and megabytes written (no batch when `if_missing` finds some).
+
+    The one stage without a Spark session: the generator is numpy and pandas.
+    """
+    out_dir, truth_dir = conf.path("raw_dir"), conf.path("truth_dir")
+    found = existing_batches(out_dir)
+    if found and if_missing:
+        log.info("%s already holds %d batches (%s..%s): nothing generated", out_dir, len(found), found[0], found[-1])
+        return {"batches": [], "files": 0, "rows": 0, "megabytes": 0.0}
+    if found and not overwrite:
+        raise FileExistsError(f"{out_dir} already holds batches {found[0]}..{found[-1]}: "
+                              f"use --overwrite to replace them or --if-missing to keep them")
+    for name in found:
+        shutil.rmtree(out_dir / name)
+
+    with progress("generate_extracts") as counts:
+        report = generate(params, out_dir, truth_dir)
+        counts.update(batches=len(report.batches), files=len(report.files), rows=report.rows,
+                      megabytes=round(report.bytes / 1e6, 1))
+    log.info("batches %s..%s in %s, truth in %s", report.batches[0], report.batches[-1], out_dir, truth_dir)
+    return {**counts, "batches": list(report.batches)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,31 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace batch folders already there")
     args = parser.parse_args(argv)
     conf = config_from_args(args).with_overrides(raw_dir=args.out, truth_dir=args.truth_dir)
-    out_dir, truth_dir = conf.path("raw_dir"), conf.path("truth_dir")
     params = params_from_conf(conf, firms=args.firms, months=args.months, start=args.start, seed=args.seed,
                               history_months=args.history_months)
-
-    found = existing_batches(out_dir)
-    if found and args.if_missing:
-        log.info("%s already holds %d batches (%s..%s): nothing generated", out_dir, len(found), found[0], found[-1])
-        return 0
-    if found and not args.overwrite:
-        raise FileExistsError(f"{out_dir} already holds batches {found[0]}..{found[-1]}: "
-                              f"use --overwrite to replace them or --if-missing to keep them")
-    for name in found:
-        shutil.rmtree(out_dir / name)
-
-    with progress("generate_extracts") as counts:
-        report = generate(params, out_dir, truth_dir)
-        counts.update(batches=len(report.batches), files=len(report.files), rows=report.rows,
-                      megabytes=round(report.bytes / 1e6, 1))
-    log.info("batches %s..%s in %s, truth in %s", report.batches[0], report.batches[-1], out_dir, truth_dir)
+    run(conf, params, args.if_missing, args.overwrite)
     return 0
 
 
 def cli() -> None:
     """Console entry point: exit status 0, or 1 with a one-line reason."""
-    run(main)
+    exit_with_status(main)
 
 
 if __name__ == "__main__":

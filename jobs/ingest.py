@@ -24,10 +24,11 @@ from ingestion.reading import (
 )
 from ingestion.registry import SOURCES, source_of_file
 from jobs import delta_io
-from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from common.observability import stage
-from jobs.session import build_session
+from jobs.lake import Lake
+from jobs.session import build_session, session_settings
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +50,6 @@ class DeliveredFile:
     name: str
     path: Path
     source: Source | None
-
-
-@dataclass(frozen=True)
-class Lake:
-    """Where ingestion writes, from conf: bronze tables, quarantine and the log."""
-
-    bronze_dir: Path
-    quarantine: Path
-    log: Path
-
-    @classmethod
-    def from_conf(cls, conf: Config) -> "Lake":
-        lake_dir, tables = conf.path("lake_dir"), conf["ingest"]
-        return cls(lake_dir / tables["bronze_dir"], lake_dir / tables["quarantine_table"], lake_dir / tables["log_table"])
-
-    def bronze(self, source: Source) -> Path:
-        return self.bronze_dir / source.name
 
 
 def batch_folders(raw_dir: Path) -> list[str]:
@@ -96,9 +80,9 @@ def delivered_files(raw_dir: Path, batches: Sequence[str]) -> list[DeliveredFile
 
 def done_batches(spark: SparkSession, lake: Lake) -> set[str]:
     """Batches already in ingest_log."""
-    if not delta_io.table_exists(spark, lake.log):
+    if not delta_io.table_exists(spark, lake.ingest_log):
         return set()
-    return {row.batch for row in delta_io.read(spark, lake.log).select("batch").distinct().collect()}
+    return {row.batch for row in delta_io.read(spark, lake.ingest_log).select("batch").distinct().collect()}
 
 
 def batches_predicate(column: str, batches: Sequence[str]) -> str:
@@ -118,7 +102,7 @@ def ingest_source(
     """Replace the rows of `batches` in the source's bronze table and in quarantine by what `files`
     hold (one commit each); return one count row per file (rows_read, rows_loaded,
     rows_quarantined, file_error)."""
-    if not files and not delta_io.table_exists(spark, lake.bronze(source)):
+    if not files and not delta_io.table_exists(spark, lake.bronze(source.name)):
         return []  # never delivered: nothing to replace
     if files:
         lines = read_lines(spark, [str(f.path) for f in files], encoding_of(conf, source))
@@ -129,7 +113,7 @@ def ingest_source(
         bronze = spark.createDataFrame([], source.bronze_ddl)
         quarantine = spark.createDataFrame([], QUARANTINE_DDL)
     try:
-        delta_io.replace_where(bronze, lake.bronze(source), batches_predicate("_batch", batches), ["_batch"])
+        delta_io.replace_where(bronze, lake.bronze(source.name), batches_predicate("_batch", batches), ["_batch"])
         delta_io.replace_where(
             quarantine, lake.quarantine,
             f"source = {delta_io.sql_literal(source.name)} AND {batches_predicate('batch', batches)}",
@@ -154,53 +138,74 @@ def log_rows(spark: SparkSession, counts: list[dict]) -> DataFrame:
     return spark.createDataFrame(rows, LOG_DDL).withColumn("ingested_at", F.current_timestamp())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--batch", default=None, help="(re)ingest this batch only (YYMM)")
-    args = parser.parse_args(argv)
-    conf = config_from_args(args)
-    raw_dir, lake = conf.path("raw_dir"), Lake.from_conf(conf)
-    spark = build_session(conf, app_name="ingest")
-    for key, value in (conf["ingest"].get("spark_settings") or {}).items():
-        spark.conf.set(key, str(value))
-
+def pending_batches(spark: SparkSession, lake: Lake, raw_dir: Path, batch: str | None = None) -> list[str]:
+    """The batches to ingest: `batch` alone (it must exist), else every folder not in ingest_log."""
     available = batch_folders(raw_dir)
-    if args.batch:
-        if args.batch not in available:
-            raise FileNotFoundError(f"batch folder {raw_dir / args.batch} not found")
-        batches = [args.batch]
-    else:
-        done = done_batches(spark, lake)
-        batches = [b for b in available if b not in done]
+    if batch:
+        if batch not in available:
+            raise FileNotFoundError(f"batch folder {raw_dir / batch} not found")
+        return [batch]
+    done = done_batches(spark, lake)
+    return [b for b in available if b not in done]
+
+
+def run(spark: SparkSession, conf: Config, batch: str | None = None) -> dict:
+    """Ingest `batch`, or every batch not yet ingested, with ingestion's Spark settings.
+
+    Returns the batches, files and row counts, and `errors`: one line per file not loaded (the
+    caller decides to fail; the other files are loaded and logged).
+    """
+    raw_dir, lake = conf.path("raw_dir"), Lake.from_conf(conf)
+    batches = pending_batches(spark, lake, raw_dir, batch)
     if not batches:
         log.info("nothing to ingest: every batch under %s is in ingest_log", raw_dir)
-        return 0
+        return {"batches": [], "files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "errors": []}
     log.info("ingesting %d batch(es) %s..%s from %s", len(batches), batches[0], batches[-1], raw_dir)
 
     files = delivered_files(raw_dir, batches)
     errors = [f"{f.batch}/{f.name}: file name matches no known extract" for f in files if f.source is None]
     counts: list[dict] = []
-    for source in SOURCES:
-        mine = [f for f in files if f.source is source]
-        with progress(f"ingest {source.name}") as line, stage(spark, f"ingest {source.name}"):
-            source_counts = ingest_source(spark, conf, lake, source, mine, batches)
-            line.update(files=len(mine), **{k: sum(c[k] for c in source_counts)
-                                            for k in ("rows_read", "rows_loaded", "rows_quarantined")})
-        counts += source_counts
-        errors += [f"{c['batch']}/{c['file']}: {c['file_error']}" for c in source_counts if c["file_error"]]
-    with progress("ingest log") as line, stage(spark, "ingest log"):
-        delta_io.replace_where(log_rows(spark, counts), lake.log, batches_predicate("batch", batches))
-        line.update(batches=len(batches), files=len(counts))
+    with session_settings(spark, conf["ingest"].get("spark_settings")):
+        for source in SOURCES:
+            mine = [f for f in files if f.source is source]
+            with progress(f"ingest {source.name}") as line, stage(spark, f"ingest {source.name}"):
+                source_counts = ingest_source(spark, conf, lake, source, mine, batches)
+                line.update(files=len(mine), **_totals(source_counts))
+            counts += source_counts
+            errors += [f"{c['batch']}/{c['file']}: {c['file_error']}" for c in source_counts if c["file_error"]]
+        with progress("ingest log") as line, stage(spark, "ingest log"):
+            delta_io.replace_where(log_rows(spark, counts), lake.ingest_log, batches_predicate("batch", batches))
+            line.update(batches=len(batches), files=len(counts))
     for error in errors:
         log.error("%s", error)
+    return {"batches": batches, "files": len(counts), **_totals(counts), "errors": errors}
+
+
+def _totals(counts: list[dict]) -> dict[str, int]:
+    return {key: sum(c[key] for c in counts) for key in ("rows_read", "rows_loaded", "rows_quarantined")}
+
+
+def raise_errors(summary: dict) -> None:
+    """Raise an IngestError naming the first file not loaded, when the run left any out."""
+    errors = summary["errors"]
     if errors:
         raise IngestError(f"{len(errors)} file(s) not loaded, first: {errors[0]} (fix and rerun with --batch)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: ingest the new batches (or --batch) of --raw-dir into --lake-dir."""
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--batch", default=None, help="(re)ingest this batch only (YYMM)")
+    args = parser.parse_args(argv)
+    conf = config_from_args(args)
+    spark = build_session(conf, app_name="ingest")
+    raise_errors(run(spark, conf, args.batch))
     return 0
 
 
 def cli() -> None:
     """Console entry point."""
-    run(main)
+    exit_with_status(main)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import Sequence
 
 from mlflow.tracking import MlflowClient
@@ -24,11 +23,10 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from features.calendar import batch_month, batch_name, month_range
-from jobs import build_panel, delta_io, ingest, train
-from jobs.cli import base_parser, config_from_args, progress, run
+from jobs import build_panel, delta_io, export_region, ingest, score, train
+from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
-from jobs.export_region import export_region
-from jobs.score import lake_table, panel_path, score_periods, table_periods
+from jobs.lake import Lake
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from training.registry import model_name, version_by_alias
@@ -78,25 +76,15 @@ def periods_to_score(
     return sorted(todo)
 
 
-def export_paths(conf: Config, region: str, period: dt.date) -> list[Path]:
-    """Where the pipeline writes a region's list: `<exports_dir>/<region>/<YYYY-MM>.<format>`."""
-    folder = conf.path("exports_dir") / region
-    return [folder / f"{period.isoformat()[:7]}.{fmt}" for fmt in conf["scoring"]["export"]["formats"]]
-
-
-def is_exported(conf: Config, period: dt.date) -> bool:
+def is_exported(lake: Lake, period: dt.date, formats: Sequence[str]) -> bool:
     """True when some region's list of `period` is on disk (exports run for every region at once)."""
-    return any(path.exists() for folder in _region_folders(conf) for path in export_paths(conf, folder.name, period))
-
-
-def _region_folders(conf: Config) -> list[Path]:
-    root = conf.path("exports_dir")
-    return [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    return any(path.exists() for region in lake.exported_regions() for path in lake.exports(region, period, formats))
 
 
 def export_all_regions(spark: SparkSession, conf: Config, period: dt.date) -> dict:
     """Write the list of every scored region at `period`; return the counts (regions, alert lines)."""
-    scores = delta_io.read(spark, lake_table(conf, "scores_table")).where(F.col("period") == F.lit(period))
+    lake, formats = Lake.from_conf(conf), conf["scoring"]["export"]["formats"]
+    scores = delta_io.read(spark, lake.scores).where(F.col("period") == F.lit(period))
     found = [row.region for row in scores.select("region").distinct().collect()]
     if None in found:
         # A firm whose head office is unknown (e.g. its SIRENE row was quarantined) has no region:
@@ -105,24 +93,30 @@ def export_all_regions(spark: SparkSession, conf: Config, period: dt.date) -> di
         log.warning("%d scored firm(s) of %s have no region (head office unknown): in no regional list",
                     unrouted, period.strftime("%Y-%m"))
     regions = sorted(region for region in found if region is not None)
-    lines = sum(export_region(spark, conf, region, period, export_paths(conf, region, period)) for region in regions)
+    lines = sum(export_region.run(spark, conf, region, lake.exports(region, period, formats), period)["rows"]
+                for region in regions)
     return {"regions": len(regions), "rows": lines}
 
 
 def champions_missing(client: MlflowClient, conf: Config) -> list[str]:
     """The registered model names of conf's horizons without the scoring alias."""
     alias = conf["scoring"]["model_alias"]
-    names = [model_name(h) for h in conf["training"]["horizons"]]
+    names = [model_name(h) for h in conf["horizons"]]
     return [name for name in names if version_by_alias(client, name, alias) is None]
 
 
-def refresh(spark: SparkSession, conf: Config, client: MlflowClient, stage_args: list[str], retrain: str) -> int:
-    """Run every stage that has work, in order; return 0.
+def run(spark: SparkSession, conf: Config, retrain: str | None = None) -> dict:
+    """Run every stage that has work, in order, through the stages' `run`; return what each did
+    (`ingest`, `panel`, `train`, `score`, `export`: absent when the stage had nothing to do).
 
-    When ingestion left files out, the refresh goes on with what loaded and then raises its error,
-    so the run ends with a non-zero status that names the file.
+    `retrain` defaults to conf `scoring.pipeline.retrain`. When ingestion left files out, the
+    refresh goes on with what loaded and then raises its error, so the run ends with a non-zero
+    status that names the file.
     """
-    lake, raw_dir = ingest.Lake.from_conf(conf), conf.path("raw_dir")
+    retrain = retrain or conf["scoring"]["pipeline"]["retrain"]
+    client = configure_mlflow(conf)
+    lake, raw_dir = Lake.from_conf(conf), conf.path("raw_dir")
+    formats = conf["scoring"]["export"]["formats"]
     available = ingest.batch_folders(raw_dir)
     done = sorted(ingest.done_batches(spark, lake))
     new = [b for b in available if b not in done]
@@ -134,69 +128,48 @@ def refresh(spark: SparkSession, conf: Config, client: MlflowClient, stage_args:
     if late:
         log.warning("late batch(es) %s: the panel is rebuilt and the latest month scored again", ", ".join(late))
 
-    ingest_error, worked = None, False
+    done_stages: dict = {}
     if new:
-        worked = True
         with progress("pipeline: ingest") as counts:
-            try:
-                ingest.main(stage_args)
-            except ingest.IngestError as error:
-                # Ingestion loaded every other file: refresh with them, and fail the run at the end.
-                ingest_error = error
-            counts.update(batches=len(new), rows=_rows_loaded(spark, lake, new))
+            # Files left out do not stop the refresh: it goes on with what loaded and fails at the end.
+            done_stages["ingest"] = ingest.run(spark, conf)
+            counts.update(batches=len(new), rows=done_stages["ingest"]["rows_loaded"])
 
-    panel_periods = table_periods(spark, panel_path(conf))
+    panel_periods = delta_io.periods(spark, lake.panel)
     last_done = max((batch_month(b) for b in done + new), default=None)
     if new or (last_done and (not panel_periods or panel_periods[-1] < last_done)):
-        worked = True
         with progress("pipeline: panel") as counts:
-            counts.update(build_panel.build(spark, conf, full=bool(late)))
-        panel_periods = table_periods(spark, panel_path(conf))
+            done_stages["panel"] = build_panel.run(spark, conf, full=bool(late))
+            counts.update(done_stages["panel"])
+        panel_periods = delta_io.periods(spark, lake.panel)
 
     missing = champions_missing(client, conf)
     if should_train(retrain, bool(missing), bool(new)):
-        worked = True
         with progress("pipeline: train") as counts:
-            train.main(stage_args)
-            counts.update(horizons=len(conf["training"]["horizons"]), retrain=retrain, missing=",".join(missing))
+            done_stages["train"] = train.run(spark, conf)
+            counts.update(horizons=len(conf["horizons"]), retrain=retrain, missing=",".join(missing))
 
-    scored = table_periods(spark, lake_table(conf, "scores_table"))
+    scored = delta_io.periods(spark, lake.scores)
     todo = periods_to_score(panel_periods, scored, rescore_latest=bool(late))
     if todo:
-        worked = True
         with progress("pipeline: score") as counts:
-            summaries = score_periods(spark, conf, client, todo)
-            counts.update(periods=len(todo), rows=sum(s["rows"] for s in summaries))
+            done_stages["score"] = score.run(spark, conf, todo)
+            counts.update(periods=len(todo), rows=done_stages["score"]["rows"])
         scored = sorted(set(scored) | set(todo))
 
-    to_export = sorted(set(todo) | ({scored[-1]} if scored and not is_exported(conf, scored[-1]) else set()))
+    to_export = sorted(set(todo) | ({scored[-1]} if scored and not is_exported(lake, scored[-1], formats) else set()))
     for period in to_export:
-        worked = True
         with progress(f"pipeline: export {period.isoformat()[:7]}") as counts:
-            counts.update(export_all_regions(spark, conf, period), to=str(conf.path("exports_dir")))
+            counts.update(export_all_regions(spark, conf, period), to=str(lake.exports_dir))
+            done_stages.setdefault("export", {})[period.isoformat()[:7]] = dict(counts)
 
-    if not worked:
+    if not done_stages:
         latest = scored[-1].isoformat()[:7] if scored else "none"
         log.info("nothing to do: no new batch under %s (latest %s), latest month %s already scored and exported",
                  raw_dir, available[-1] if available else "none", latest)
-    if ingest_error:
-        raise ingest_error
-    return 0
-
-
-def _rows_loaded(spark: SparkSession, lake: "ingest.Lake", batches: Sequence[str]) -> int:
-    """Rows loaded into bronze for `batches`, from ingest_log."""
-    if not delta_io.table_exists(spark, lake.log):
-        return 0
-    logged = delta_io.read(spark, lake.log).where(F.col("batch").isin(list(batches)))
-    return logged.agg(F.sum("rows_loaded")).first()[0] or 0
-
-
-def forwarded_args(args) -> list[str]:
-    """The common options of this run, for the stages run through their own `main`."""
-    pairs = [("--conf", args.conf), ("--raw-dir", args.raw_dir), ("--lake-dir", args.lake_dir),
-             ("--mlflow-uri", args.mlflow_uri)]
-    return [item for option, value in pairs if value is not None for item in (option, str(value))]
+    if "ingest" in done_stages:
+        ingest.raise_errors(done_stages["ingest"])
+    return done_stages
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -206,12 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conf = config_from_args(args)
     spark = build_session(conf, app_name="pipeline")
-    client = configure_mlflow(conf)
-    return refresh(spark, conf, client, forwarded_args(args), args.retrain or conf["scoring"]["pipeline"]["retrain"])
+    run(spark, conf, args.retrain)
+    return 0
 
 
 def cli() -> None:
-    run(main)
+    exit_with_status(main)
 
 
 if __name__ == "__main__":

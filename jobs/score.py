@@ -21,9 +21,10 @@ from pyspark.sql import functions as F
 
 from features.calendar import add_months, parse_year_month
 from jobs import delta_io
-from jobs.cli import base_parser, config_from_args, progress, run
+from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from common.observability import stage
+from jobs.lake import Lake
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from scoring.alerts import AlertPolicy
@@ -31,23 +32,6 @@ from training.registry import model_name, version_by_alias
 from scoring.score import HISTORY_SCHEMA, Champion, firms_in_proceedings, live_firms, score_period
 
 log = logging.getLogger(__name__)
-
-
-def lake_table(conf: Config, key: str) -> Path:
-    """Path of the table named by `scoring.<key>` under the lake directory."""
-    return conf.path("lake_dir") / conf["scoring"][key]
-
-
-def panel_path(conf: Config) -> Path:
-    """The panel table (written by jobs.build_panel)."""
-    return conf.path("lake_dir") / conf["panel"]["table"]
-
-
-def table_periods(spark: SparkSession, path: Path) -> list[dt.date]:
-    """The distinct periods of a table partitioned by period, sorted (empty when there is no table)."""
-    if not delta_io.table_exists(spark, path):
-        return []
-    return sorted(row.period for row in delta_io.read(spark, path).select("period").distinct().collect())
 
 
 def load_champions(client: MlflowClient, horizons: Sequence[int], alias: str) -> list[Champion]:
@@ -99,16 +83,17 @@ def alert_history(spark: SparkSession, scores_path: Path, period: dt.date, month
 def score_periods(spark: SparkSession, conf: Config, client: MlflowClient, periods: Sequence[dt.date]) -> list[dict]:
     """Score each of `periods` (oldest first, so first alerts and caps see the months before) with
     the champions; write scores and firms in proceedings. Returns the counts logged per period."""
-    panel_periods = set(table_periods(spark, panel_path(conf)))
+    lake = Lake.from_conf(conf)
+    panel_periods = set(delta_io.periods(spark, lake.panel))
     missing = [p.isoformat()[:7] for p in periods if p not in panel_periods]
     if missing:
         raise ValueError(f"period(s) {', '.join(missing)} not in the panel")
     with progress("score: load champions") as counts:
-        champions = load_champions(client, conf["training"]["horizons"], conf["scoring"]["model_alias"])
+        champions = load_champions(client, conf["horizons"], conf["scoring"]["model_alias"])
         counts.update(models=len(champions))
     policy = alert_policy(conf, champions)
-    panel = delta_io.read(spark, panel_path(conf))
-    scores_path, proceedings_path = lake_table(conf, "scores_table"), lake_table(conf, "in_proceedings_table")
+    panel = delta_io.read(spark, lake.panel)
+    scores_path, proceedings_path = lake.scores, lake.in_proceedings
     summaries = []
     for period in sorted(periods):
         month = period.isoformat()[:7]
@@ -148,26 +133,38 @@ def _alert_counts(scores: DataFrame) -> dict:
     return {key: value or 0 for key, value in row.items()}
 
 
+def latest_period(spark: SparkSession, conf: Config) -> dt.date:
+    """The panel's latest period (raises FileNotFoundError without a panel)."""
+    path = Lake.from_conf(conf).panel
+    periods = delta_io.periods(spark, path)
+    if not periods:
+        raise FileNotFoundError(f"no panel at {path}: run python -m jobs.build_panel first")
+    return periods[-1]
+
+
+def run(spark: SparkSession, conf: Config, periods: Sequence[dt.date] | None = None) -> dict:
+    """Score `periods` (default: the panel's latest) with the champions; return the periods scored
+    and, per period, its rows, alerts by level, first alerts and firms in proceedings."""
+    client = configure_mlflow(conf)
+    periods = list(periods) if periods else [latest_period(spark, conf)]
+    summaries = score_periods(spark, conf, client, periods)
+    return {"periods": [p.isoformat()[:7] for p in sorted(periods)], "rows": sum(s["rows"] for s in summaries),
+            "by_period": summaries}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: score --period (default: the panel's latest)."""
     parser = base_parser("Score a month of the panel with the champion models; write lake/scores.")
     parser.add_argument("--period", default=None, help="month to score, YYYY-MM (default: the panel's latest)")
     args = parser.parse_args(argv)
     conf = config_from_args(args)
     spark = build_session(conf, app_name="score")
-    client = configure_mlflow(conf)
-    if args.period:
-        period = parse_year_month(args.period)
-    else:
-        periods = table_periods(spark, panel_path(conf))
-        if not periods:
-            raise FileNotFoundError(f"no panel at {panel_path(conf)}: run python -m jobs.build_panel first")
-        period = periods[-1]
-    score_periods(spark, conf, client, [period])
+    run(spark, conf, [parse_year_month(args.period)] if args.period else None)
     return 0
 
 
 def cli() -> None:
-    run(main)
+    exit_with_status(main)
 
 
 if __name__ == "__main__":

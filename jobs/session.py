@@ -7,7 +7,9 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Mapping
 
 from pyspark.sql import SparkSession
 
@@ -90,3 +92,21 @@ def build_session(conf: Config, app_name: str | None = None, master: str | None 
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel(spark_conf.get("log_level", "WARN"))
     return session
+
+
+@contextmanager
+def session_settings(session: SparkSession, settings: Mapping[str, object] | None) -> Iterator[None]:
+    """Set runtime SQL settings for the block and restore the previous values after it, so a stage
+    tuned for its own work does not reconfigure the stages that share its session."""
+    settings = settings or {}
+    previous = {key: session.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        session.conf.set(key, str(value))
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                session.conf.unset(key)
+            else:
+                session.conf.set(key, value)

@@ -11,11 +11,13 @@ import subprocess
 from typing import Sequence
 
 import mlflow
+from pyspark.sql import SparkSession
 
 from features import catalog
 from jobs import delta_io
-from jobs.cli import base_parser, config_from_args, progress, run
-from jobs.config import PROJECT_ROOT
+from jobs.cli import base_parser, config_from_args, exit_with_status, progress
+from jobs.config import PROJECT_ROOT, Config
+from jobs.lake import Lake
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from training.trainer import FeatureSpec, train_horizon
@@ -40,33 +42,33 @@ def catalogue_spec(skip_months: int | None = None) -> FeatureSpec:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = base_parser("Train the failure models (one per horizon) and record them in MLflow.")
-    parser.add_argument("--horizon", type=int, choices=(12, 18, 24), action="append",
-                        help="horizon in months (repeatable; default: training.horizons)")
-    parser.add_argument("--panel-version", type=int, default=None, help="panel Delta version (default: latest)")
-    parser.add_argument("--from-run", default=None,
-                        help="retrain a logged run: its horizon, panel version, features and settings")
-    args = parser.parse_args(argv)
-    conf = config_from_args(args)
-    spark = build_session(conf, app_name="train")
-    client = configure_mlflow(conf)
-    panel_path = conf.path("lake_dir") / "panel"
+def run(
+    spark: SparkSession, conf: Config, horizons: Sequence[int] | None = None, panel_version: int | None = None,
+    from_run: str | None = None,
+) -> dict:
+    """Train `horizons` (default: conf `horizons`) on the panel at `panel_version` (default: latest),
+    or retrain the logged run `from_run` on exactly its panel version, features and settings.
 
-    if args.from_run:
-        logged = mlflow.artifacts.load_dict(f"runs:/{args.from_run}/training_spec.json")
+    Returns per horizon (`<h>m`) the run, the registered version, whether it was promoted, the
+    split counts and the test AUC-PR of the model and of the baselines.
+    """
+    client = configure_mlflow(conf)
+    panel_path = Lake.from_conf(conf).panel
+    if from_run:
+        logged = mlflow.artifacts.load_dict(f"runs:/{from_run}/training_spec.json")
         horizons, version = [logged["horizon"]], logged["panel_version"]
         spec, settings = FeatureSpec(**logged["features"]), logged["training"]
-        tags = {"retrained_from": args.from_run}
+        tags = {"retrained_from": from_run}
     else:
         settings = conf["training"]
         spec = catalogue_spec(settings["split"].get("skip_months"))
-        horizons = args.horizon or settings["horizons"]
-        version = args.panel_version if args.panel_version is not None else delta_io.current_version(spark, panel_path)
+        horizons = horizons or conf["horizons"]
+        version = panel_version if panel_version is not None else delta_io.current_version(spark, panel_path)
         tags = {}
 
     panel = delta_io.read(spark, panel_path, version=version)
     commit = git_commit()
+    done = {}
     for horizon in horizons:
         with progress(f"train {horizon}m") as counts:
             result = train_horizon(panel, horizon, spec, settings, client, version, commit, conf, tags)
@@ -78,11 +80,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 version=result.version,
                 promoted=result.promoted,
             )
+            done[f"{horizon}m"] = {"run_id": result.run_id, **counts}
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: train the horizons asked for and record them in MLflow."""
+    parser = base_parser("Train the failure models (one per horizon) and record them in MLflow.")
+    parser.add_argument("--horizon", type=int, choices=(12, 18, 24), action="append",
+                        help="horizon in months (repeatable; default: conf horizons)")
+    parser.add_argument("--panel-version", type=int, default=None, help="panel Delta version (default: latest)")
+    parser.add_argument("--from-run", default=None,
+                        help="retrain a logged run: its horizon, panel version, features and settings")
+    args = parser.parse_args(argv)
+    conf = config_from_args(args)
+    spark = build_session(conf, app_name="train")
+    run(spark, conf, args.horizon, args.panel_version, args.from_run)
     return 0
 
 
 def cli() -> None:
-    run(main)
+    exit_with_status(main)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ D = dt.date
 
 
 def test_rules_from_conf_and_columns(conf):
-    rules = PanelRules.from_conf(conf["panel"])
+    rules = PanelRules.from_conf(conf["panel"], conf["horizons"])
     assert rules.horizons == (12, 18, 24) and rules.headcount_delay_months == (1, 6)
     assert rules.excluded_naf_divisions == ("84", "85", "64", "65", "66")
     columns = panel_columns(rules.horizons)

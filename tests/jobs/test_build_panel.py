@@ -100,7 +100,7 @@ def test_rows_known_before_a_batch_keep_their_values(run):
 
 def test_every_firm_month_of_the_perimeter_with_its_profile(run, conf):
     rows = run["rows"]
-    assert run["rebuilt"].columns == panel_columns(tuple(conf["panel"]["horizons"]))
+    assert run["rebuilt"].columns == panel_columns(tuple(conf["horizons"]))
     assert set(catalog.feature_names()) <= set(run["rebuilt"].columns)
     assert len(rows) == 2 * len(month_range(FIRST_MONTH, LAST_MONTH)) + len(month_range(D(2023, 6, 1), LAST_MONTH))
     assert {siren for siren, _ in rows} == {ACME, BETA, NEWCO}  # SMALL and PUBLIC are out

@@ -161,3 +161,13 @@ def test_unknown_file_and_missing_column_are_reported_and_the_rest_loads(spark, 
     ]
     logged = {(r.file, r.rows_read, r.rows_loaded) for r in table(spark, lake, "ingest_log").collect()}
     assert logged == {("sigfaible_cotisdues.csv", 3, 2), ("sigfaible_debits.csv", 1, 0)}
+
+
+def test_bronze_tables_are_written_with_their_source_schema(spark, clean_lake):
+    from ingestion.registry import SOURCES
+
+    _, lake = clean_lake
+    for source in (s for s in SOURCES if s.name in ("contributions", "debts")):
+        written = table(spark, lake, f"bronze/{source.name}").schema
+        declared = spark.createDataFrame([], source.bronze_ddl).schema
+        assert [(f.name, f.dataType) for f in written] == [(f.name, f.dataType) for f in declared]

@@ -6,9 +6,7 @@ import logging
 import pytest
 
 from jobs import build_panel, delta_io, ingest, train
-from jobs.pipeline import late_batches, missing_batches, periods_to_score, refresh, should_train
-from jobs.score import table_periods
-from jobs.tracking import configure_mlflow
+from jobs.pipeline import late_batches, missing_batches, periods_to_score, run, should_train
 from tests.training.tiny_gbt import tiny_champions, tiny_panel_month
 
 MAY, JUNE = dt.date(2024, 5, 1), dt.date(2024, 6, 1)
@@ -63,39 +61,39 @@ def refresh_setup(spark, conf, tmp_path, monkeypatch):
     delta_io.overwrite(panel, lake / "panel", ["period"])
     calls = []
 
-    def fake_ingest(argv):
+    def fake_ingest(spark, conf):
         calls.append("ingest")
         logged = [{"batch": b, "source": "debts", "file": "sigfaible_debits.csv", "rows_read": 1, "rows_loaded": 1,
                    "rows_quarantined": 0} for b in ingest.batch_folders(raw)]
         delta_io.overwrite(ingest.log_rows(spark, logged), lake / "ingest_log")
-        if (raw / "2408").exists():
-            raise ingest.IngestError("1 file(s) not loaded, first: 2408/notes.txt: file name matches no known extract")
-        return 0
+        errors = ["2408/notes.txt: file name matches no known extract"] if (raw / "2408").exists() else []
+        return {"rows_loaded": len(logged), "errors": errors}
 
-    monkeypatch.setattr(ingest, "main", fake_ingest)
-    monkeypatch.setattr(build_panel, "build", lambda spark, conf, full: calls.append(f"panel full={full}") or {})
-    monkeypatch.setattr(train, "main", lambda argv: calls.append("train") or 0)
+    monkeypatch.setattr(ingest, "run", fake_ingest)
+    monkeypatch.setattr(build_panel, "run", lambda spark, conf, full: calls.append(f"panel full={full}") or {})
+    monkeypatch.setattr(train, "run", lambda spark, conf: calls.append("train") or {})
     with tiny_champions(conf, spark, tmp_path) as uri:
         job_conf = conf.with_overrides(raw_dir=str(raw), lake_dir=str(lake), exports_dir=str(tmp_path / "exports"))
         job_conf["mlflow"] = {**conf["mlflow"], "tracking_uri": uri}
-        yield job_conf, configure_mlflow(job_conf), calls
+        yield job_conf, calls
 
 
 def test_refresh_runs_what_has_work_then_nothing(spark, refresh_setup, caplog):
-    conf, client, calls = refresh_setup
+    conf, calls = refresh_setup
     exports, scores = conf.path("exports_dir"), conf.path("lake_dir") / "scores"
 
-    assert refresh(spark, conf, client, [], "missing_champion") == 0
+    done = run(spark, conf, "missing_champion")
+    assert sorted(done) == ["export", "ingest", "panel", "score"] and done["score"]["periods"] == ["2024-06"]
     # Champions exist: no training; nothing scored yet: the latest month only; every region exported.
     assert calls == ["ingest", "panel full=False"]
-    assert table_periods(spark, scores) == [JUNE]
+    assert delta_io.periods(spark, scores) == [JUNE]
     assert sorted(p.relative_to(exports).as_posix() for p in exports.rglob("*.*")) == [
         "11/2024-06.csv", "11/2024-06.xlsx", "27/2024-06.csv", "27/2024-06.xlsx"]
     version = delta_io.current_version(spark, scores)
 
     calls.clear()
     with caplog.at_level(logging.INFO, logger="jobs.pipeline"):
-        assert refresh(spark, conf, client, [], "missing_champion") == 0
+        assert run(spark, conf, "missing_champion") == {}
     assert calls == [] and "nothing to do" in caplog.text
     assert delta_io.current_version(spark, scores) == version
 
@@ -103,9 +101,9 @@ def test_refresh_runs_what_has_work_then_nothing(spark, refresh_setup, caplog):
     (conf.path("raw_dir") / "2404").mkdir()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="jobs.pipeline"):
-        assert refresh(spark, conf, client, [], "missing_champion") == 0
+        run(spark, conf, "missing_champion")
     assert calls == ["ingest", "panel full=True"] and "late batch(es) 2404" in caplog.text
-    assert delta_io.current_version(spark, scores) == version + 1 and table_periods(spark, scores) == [JUNE]
+    assert delta_io.current_version(spark, scores) == version + 1 and delta_io.periods(spark, scores) == [JUNE]
 
     # A month missing before a new batch: a warning, and the refresh goes on; `always` retrains. A
     # file ingestion could not load fails the run, after the stages ran on the files that loaded.
@@ -113,7 +111,7 @@ def test_refresh_runs_what_has_work_then_nothing(spark, refresh_setup, caplog):
     calls.clear()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="jobs.pipeline"), pytest.raises(ingest.IngestError, match="2408"):
-        refresh(spark, conf, client, [], "always")
+        run(spark, conf, "always")
     assert calls == ["ingest", "panel full=False", "train"] and "batch(es) 2407 missing" in caplog.text
 
 

@@ -7,7 +7,6 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs import delta_io, score
-from jobs.tracking import configure_mlflow
 from tests.jobs.session_settings import settings_kept
 from tests.training.tiny_gbt import tiny_champions, tiny_panel_month
 
@@ -27,7 +26,8 @@ def lake(spark, conf, tmp_path_factory):
     with tiny_champions(conf, spark, root) as uri:
         job_conf = conf.with_overrides(lake_dir=str(lake))
         job_conf["mlflow"] = {**conf["mlflow"], "tracking_uri": uri}
-        score.score_periods(spark, job_conf, configure_mlflow(job_conf), [JUNE, MAY])
+        done = score.run(spark, job_conf, [JUNE, MAY])
+        assert done["periods"] == ["2024-05", "2024-06"]
         yield lake, ["--lake-dir", str(lake), "--mlflow-uri", uri]
 
 

@@ -48,18 +48,20 @@ def test_replace_where_rejects_rows_outside_predicate(spark, tmp_path):
     assert delta_io.current_version(spark, path) == 0
 
 
-def test_merge_on_keys_upserts(spark, tmp_path):
-    path = tmp_path / "table"
-    jan = dt.date(2024, 1, 1)
-    delta_io.merge_on_keys(_rows(spark, [("000000001", jan, 1.0)]), path, ["siren", "period"])
-    delta_io.merge_on_keys(_rows(spark, [("000000001", jan, 5.0), ("000000002", jan, 2.0)]), path,
-                           ["siren", "period"])
-    expected = _rows(spark, [("000000001", jan, 5.0), ("000000002", jan, 2.0)])
-    assert_df_equality(delta_io.read(spark, path), expected, ignore_row_order=True)
-
-
 def test_config_extends_and_resolves_paths():
     conf = load_config()
     assert conf["spark"]["settings"]["spark.sql.session.timeZone"] == "UTC"
     assert conf.path("lake_dir").is_absolute()
     assert conf.with_overrides(lake_dir="/tmp/x").path("lake_dir").as_posix() == "/tmp/x"
+
+
+def test_session_settings_are_restored_after_the_block(spark):
+    from jobs.session import session_settings
+
+    key, unset_key = "spark.sql.shuffle.partitions", "spark.sql.sources.parallelPartitionDiscovery.threshold"
+    before = spark.conf.get(key)
+    had_unset = spark.conf.get(unset_key, None)
+    with session_settings(spark, {key: 7, unset_key: 1000}):
+        assert spark.conf.get(key) == "7" and spark.conf.get(unset_key) == "1000"
+    assert spark.conf.get(key) == before
+    assert spark.conf.get(unset_key, None) == had_unset

@@ -77,7 +77,7 @@ def tiny_champions(conf: Config, spark: SparkSession, root: Path, threshold_high
         mlflow.log_params({"threshold_high": threshold_high, "threshold_moderate": threshold_moderate})
         mlflow.log_dict({"features": {"names": list(FEATURE_THEMES), "themes": FEATURE_THEMES}}, "training_spec.json")
         info = mlflow.spark.log_model(tiny_model(spark), artifact_path="model", pip_requirements=pip_requirements())
-    for horizon in conf["training"]["horizons"]:
+    for horizon in conf["horizons"]:
         version = register_challenger(client, model_name(horizon), info.model_uri, run.info.run_id)
         promote(client, model_name(horizon), version.version)
     try:
