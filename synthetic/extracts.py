@@ -1,6 +1,6 @@
 """The delivered files: names, headers, delimiters, encodings, quoting, and the batch writer.
 
-Headers are those of the State's own importer test data (`../shared/fixtures/signaux-faibles/`);
+Headers are those of the State's own importer test data (`tests/fixtures/signaux-faibles/`);
 `BatchWriter` streams rows into a batch folder chunk by chunk, spoiling a configurable share of
 rows the way real extracts are spoiled (see `synthetic.dirty`).
 """

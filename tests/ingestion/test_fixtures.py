@@ -1,14 +1,12 @@
 """The State's importer test data through our parsers, compared with its expected parsed values.
 
-Fixtures: `../shared/fixtures/signaux-faibles/opensignauxfaibles/` beside the project (expected
-values from its `expected*.json` and `tests/output-snapshots/*.golden.txt`), compared field by
-field where the meanings match.
+Fixtures: `tests/fixtures/signaux-faibles/opensignauxfaibles/` (expected values from its
+`expected*.json` and `tests/output-snapshots/*.golden.txt`), compared field by field where the
+meanings match.
 """
 import datetime as dt
 import json
 from pathlib import Path
-
-import pytest
 
 from ingestion.sources import (
     bdf, ccsf, contributions, debts, headcount, partial_activity, paydex, payment_plans, proceedings, sirene,
@@ -16,13 +14,8 @@ from ingestion.sources import (
 from ingestion.reading import bronze_rows, file_counts, parse_lines, quarantine_rows, read_lines
 from jobs.config import PROJECT_ROOT
 
-FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "signaux-faibles" / "opensignauxfaibles"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "signaux-faibles" / "opensignauxfaibles"
 URSSAF = FIXTURES / "lib" / "parsing" / "urssaf" / "testData"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fixtures_present():
-    assert FIXTURES.is_dir(), f"the importer's fixtures are expected at {FIXTURES}"
 
 
 def load(spark, path: Path, source, encoding="auto"):

@@ -1,6 +1,6 @@
 """Every generated file has the real header, delimiter, quoting, encoding and field formats.
 
-Headers are compared with the State's importer test data in ../shared/fixtures; field formats are
+Headers are compared with the State's importer test data in tests/fixtures/; field formats are
 checked on every well-formed row of a tiny delivery.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from synthetic.extracts import SPECS, SPEC_BY_SOURCE
 from tests.synthetic.files import clean_records, header, is_valid_date, read_lines, source_files
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "signaux-faibles" / "opensignauxfaibles"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "signaux-faibles" / "opensignauxfaibles"
 FIXTURE_FILES = {
     "contributions": "lib/parsing/urssaf/testData/cotisationTestData.csv",
     "debts": "lib/parsing/urssaf/testData/debitTestData.csv",
@@ -43,10 +43,7 @@ LABEL = re.compile(r"^(Ouverture_procedure|Plan_continuation|Solde_procedure)_(l
 
 
 def _fixture_header(source: str) -> list[str]:
-    path = FIXTURES / FIXTURE_FILES[source]
-    if not path.exists():
-        pytest.skip(f"fixtures not found at {FIXTURES} (../shared next to the repository)")
-    first = path.read_bytes().splitlines()[0].decode("utf-8")
+    first = (FIXTURES / FIXTURE_FILES[source]).read_bytes().splitlines()[0].decode("utf-8")
     delimiter = SPEC_BY_SOURCE[source].delimiter
     return [name.strip('"') for name in first.split(delimiter)]
 
