@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JARS_STAMP := $(VENV)/.delta-jars
 CONF ?= conf/local.yaml
 
-.PHONY: setup jars demo test clean mlflow-ui
+.PHONY: setup jars demo test bench clean mlflow-ui
 
 setup: $(STAMP) $(JARS_STAMP)
 	@$(PY) -c "from jobs.session import check_java; check_java()"
@@ -33,6 +33,12 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest tests
+
+# Every stage at one scale of conf/bench.yaml (demo, region, mid, national), then SUMMARY.md.
+SCALE ?= demo
+bench: setup
+	$(PY) -m bench.bench_scale --scale $(SCALE)
+	$(PY) -m bench.summary
 
 # The MLflow UI on the store named in $(CONF), bound to localhost only.
 mlflow-ui: setup

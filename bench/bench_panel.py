@@ -197,17 +197,24 @@ def agree(spark: dict[str, float], duck: dict[str, float]) -> bool:
         abs(spark[c] - duck[c]) <= max(tolerance, 1e-9 * abs(spark[c])) for c in spark)
 
 
-def run(conf: Config, panel_dir: Path) -> dict:
-    """Build the panel and time both engines on the monthly aggregates; return the figures."""
-    spark = build_session(conf, app_name="bench_panel")
-    lake = Lake.from_conf(conf)
-    rules = PanelRules.from_conf(conf["panel"], conf["horizons"])
+def timed_build(spark, conf: Config, panel_dir: Path) -> dict:
+    """Build the whole panel into `panel_dir` (the lake's own panel is left alone); its figures."""
     build_conf = conf.with_overrides()
     build_conf["tables"]["panel"] = str(panel_dir)  # an absolute table path: lake_dir is read only
     begin = time.monotonic()
     with peak_jvm_rss() as memory:
         built = build_panel.run(spark, build_conf, full=True)
-    panel_seconds = time.monotonic() - begin
+    return {"rows": built["rows"], "seconds": round(time.monotonic() - begin, 1), "peak_jvm_rss_mb": memory["peak_mb"],
+            "rates": {k: v for k, v in built.items() if k.startswith("rate_")}}
+
+
+def run(conf: Config, panel_dir: Path | None) -> dict:
+    """Build the panel (unless `panel_dir` is None) and time both engines on the monthly
+    aggregates; return the figures."""
+    spark = build_session(conf, app_name="bench_panel")
+    lake = Lake.from_conf(conf)
+    rules = PanelRules.from_conf(conf["panel"], conf["horizons"])
+    panel = timed_build(spark, conf, panel_dir) if panel_dir else {}
 
     bronze = build_panel.read_bronze(spark, lake)
     first_batch, end = build_panel.batch_bounds(spark, lake)
@@ -238,9 +245,7 @@ def run(conf: Config, panel_dir: Path) -> dict:
                      for name in spark_figures if not agree(spark_figures[name], duck_figures[name])}
     spark_total, duck_total = sum(spark_seconds.values()), sum(duck_seconds.values())
     return {
-        "panel": {"rows": built["rows"], "months": len(month_range(start, end)),
-                  "seconds": round(panel_seconds, 1), "peak_jvm_rss_mb": memory["peak_mb"],
-                  "rates": {k: v for k, v in built.items() if k.startswith("rate_")}},
+        "panel": {**panel, "months": len(month_range(start, end))},
         "aggregates": {
             "spark_seconds": round(spark_total, 1),
             "duckdb_seconds": round(duck_total, 1),
@@ -259,6 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--lake-dir", default=None, help="use this ingested lake instead of generating one")
     parser.add_argument("--conf", default=None)
+    parser.add_argument("--aggregates-only", action="store_true",
+                        help="time the monthly aggregates only, not a whole panel build (with --lake-dir)")
+    parser.add_argument("--name", default="panel", help="results file bench/results/<name>.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -274,10 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             conf = conf.with_overrides(raw_dir=str(folder / "raw"), lake_dir=str(folder / "lake"))
             ingest.main(["--raw-dir", str(folder / "raw"), "--lake-dir", str(folder / "lake"),
                          *(["--conf", args.conf] if args.conf else [])])
-        figures = {**scale, "memory_gb": round(psutil.virtual_memory().total / 2**30), **run(conf, folder / "panel")}
+        figures = {**scale, "memory_gb": round(psutil.virtual_memory().total / 2**30), **run(conf, None if args.aggregates_only else folder / "panel")}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    report("panel", figures)
+    report(args.name, figures)
     return 0
 
 

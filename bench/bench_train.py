@@ -33,6 +33,7 @@ from pyspark.sql import functions as F
 
 from jobs import delta_io
 from jobs.config import load_config
+from jobs.lake import Lake
 from jobs.session import build_session
 from jobs.train import catalogue_spec
 from training import metrics
@@ -65,8 +66,9 @@ def synthetic_rows(spark: SparkSession, rows: int, features: int, seed: int) -> 
 
 def panel_rows(spark: SparkSession, conf, lake_dir: str, horizon: int) -> tuple[DataFrame, FeatureSpec]:
     """The train and test rows of a built panel for `horizon`, split as training splits them."""
-    panel = delta_io.read(spark, Path(lake_dir) / "panel")
-    spec, settings = catalogue_spec(), conf["training"]
+    panel = delta_io.read(spark, Lake.from_conf(conf.with_overrides(lake_dir=lake_dir)).panel)
+    settings = conf["training"]
+    spec = catalogue_spec(settings["split"].get("skip_months"))
     rows, windows = split_rows(panel, horizon, spec, settings)
     data, _ = prepare(rows, horizon, windows, spec, settings)
     data = data.withColumnRenamed(label_column(horizon), LABEL)
@@ -151,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--step", type=float, default=0.1)
     parser.add_argument("--levers", nargs="*", default=[], help="only these levers (default: all)")
     parser.add_argument("--conf", default=None)
+    parser.add_argument("--name", default="train", help="results file bench/results/<name>.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -189,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lightgbm": lgbm,
         "spark_over_lightgbm_seconds": round(reference["seconds"] / max(lgbm["seconds"], 0.01), 1),
     }
-    report("train", figures)
+    report(args.name, figures)
     return 0
 
 

@@ -15,16 +15,13 @@ SOURCE = Source(
     delimiter=";",
     quoted=False,
     fields=(
-        urssaf.OFFICE,
-        urssaf.DEPARTEMENT,
-        urssaf.SIRET,
-        Field("account", "Compte"),
+        *urssaf.establishment_fields("Compte"),
         Field("processing_date", "Date_de_traitement", parse_urssaf_date, A_URSSAF_DATE, required=True),
         Field("stage", "Code_externe_stade", parse_one_of(STAGES), f"one of {', '.join(STAGES)}", required=True),
         Field("action", "Code_externe_action"),
     ),
     columns=(
-        "urssaf_office string, departement string, siret string, siren string, account string, "
+        f"{urssaf.ESTABLISHMENT_COLUMNS}, "
         "processing_date date, stage string, action string"
     ),
     derive=with_siren_from_siret,

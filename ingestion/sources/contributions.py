@@ -22,10 +22,7 @@ SOURCE = Source(
     delimiter=";",
     quoted=False,
     fields=(
-        urssaf.OFFICE,
-        urssaf.DEPARTEMENT,
-        urssaf.SIRET,
-        Field("account", "Compte"),
+        *urssaf.establishment_fields("Compte"),
         Field("period_code", "periode", required=True),
         Field("period", "periode", parse_urssaf_period, A_URSSAF_PERIOD),
         # Euros here, unlike the debts' cents.
@@ -33,7 +30,7 @@ SOURCE = Source(
         Field("amount_due", "cotis_due", parse_decimal, A_NUMBER, required=True),
     ),
     columns=(
-        "urssaf_office string, departement string, siret string, siren string, account string, "
+        f"{urssaf.ESTABLISHMENT_COLUMNS}, "
         "period_code string, period_start date, period_months int, amount_paid double, amount_due double"
     ),
     derive=derive,

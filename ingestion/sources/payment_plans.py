@@ -14,10 +14,7 @@ SOURCE = Source(
     delimiter=";",
     quoted=False,
     fields=(
-        urssaf.OFFICE,
-        urssaf.DEPARTEMENT,
-        urssaf.SIRET,
-        Field("account", "Numero_compte_externe"),
+        *urssaf.establishment_fields("Numero_compte_externe"),
         Field("case_number", "Numero_structure"),
         Field("created_date", "Date_creation", parse_french_date, A_FRENCH_DATE, required=True),
         Field("due_date", "Date_echeance", parse_french_date, A_FRENCH_DATE),
@@ -30,7 +27,7 @@ SOURCE = Source(
         Field("action", "Code_externe_action"),
     ),
     columns=(
-        "urssaf_office string, departement string, siret string, siren string, account string, "
+        f"{urssaf.ESTABLISHMENT_COLUMNS}, "
         "case_number string, created_date date, due_date date, duration_days int, name string, "
         "indic_6m string, creation_year int, amount double, stage string, action string"
     ),

@@ -1,0 +1,221 @@
+"""Every stage at one scale, then the monthly refresh, with the references of each stage.
+
+    python -m bench.bench_scale --scale national      (make bench SCALE=national; scales in conf/bench.yaml)
+
+Generates the scale's delivery once (`bench.work_dir/<scale>/raw`; reused when there) and holds
+its last batch back. Each stage runs as its own `python -m jobs.<stage>` process on the other
+batches (ingest, build_panel, train, score, then the pipeline for the regional lists); then the
+last batch is delivered and `jobs.pipeline --retrain never` runs the monthly refresh. Then the
+references on the same lake: DuckDB on the panel's monthly aggregates (bench.bench_panel) and
+LightGBM on the same training rows (bench.bench_train). Per stage: wall and CPU seconds (the
+Python process and its JVM), peak resident memory of each, and the counts the stage logs.
+Written to bench/results/<scale>.json; bench/summary.py turns every scale's file into SUMMARY.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+import psutil
+import yaml
+
+from bench import RESULTS_DIR, report
+from jobs.config import PROJECT_ROOT, Config, load_config
+
+DEFAULT_CONF = PROJECT_ROOT / "conf" / "bench.yaml"
+PROGRESS = re.compile(r"INFO [\w.]+: (?P<step>.+?) done in (?P<seconds>[\d.]+)s(?: \((?P<counts>.*)\))?$")
+
+
+def sample_tree(pid: int, stop: threading.Event, figures: dict, interval: float = 0.5) -> None:
+    """Until `stop`, record the peak RSS of the process `pid` (Python) and of its Java children, and
+    the last CPU times seen of every process of the tree (a process's times vanish when it exits)."""
+    root = psutil.Process(pid)
+    cpu: dict[int, float] = {}
+    while not stop.is_set():
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        python = jvm = 0
+        for process in tree:
+            try:
+                rss, times = process.memory_info().rss, process.cpu_times()
+                is_java = "java" in process.name()
+            except psutil.NoSuchProcess:
+                continue
+            cpu[process.pid] = times.user + times.system
+            if is_java:
+                jvm += rss
+            elif process.pid == pid:
+                python = rss
+        figures["peak_python_rss_mb"] = max(figures.get("peak_python_rss_mb", 0), round(python / 2**20))
+        figures["peak_jvm_rss_mb"] = max(figures.get("peak_jvm_rss_mb", 0), round(jvm / 2**20))
+        figures["cpu_seconds"] = round(sum(cpu.values()), 1)
+        stop.wait(interval)
+
+
+def run_stage(name: str, command: list[str], log_path: Path) -> dict:
+    """Run one stage's command, sampled; return its figures and the progress lines it logged."""
+    figures: dict = {"command": " ".join(command[2:])}
+    start = time.monotonic()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        stop = threading.Event()
+        sampler = threading.Thread(target=sample_tree, args=(process.pid, stop, figures), daemon=True)
+        sampler.start()
+        status = process.wait()
+        stop.set()
+        sampler.join()
+    figures["wall_seconds"] = round(time.monotonic() - start, 1)
+    figures["exit_status"] = status
+    figures["steps"] = [
+        {"step": m["step"], "seconds": float(m["seconds"]), **_counts(m["counts"])}
+        for m in map(PROGRESS.search, log_path.read_text().splitlines()) if m
+    ]
+    print(f"{name}: {figures['wall_seconds']}s, exit {status}", file=sys.stderr, flush=True)
+    if status != 0:
+        raise RuntimeError(f"stage {name} failed (exit {status}): see {log_path}")
+    return figures
+
+
+def _counts(text: str | None) -> dict:
+    pairs = (item.split("=", 1) for item in (text or "").split(", ") if "=" in item)
+    return {key: _number(value) for key, value in pairs}
+
+
+def _number(value: str):
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def write_conf(work: Path, base: Path, raw: Path, lake: Path) -> Path:
+    """A conf file under `work` extending `base`, with every path of the run under `work` (a conf's
+    relative paths resolve against the folder above its own, here the work folder's parent)."""
+    project = load_config(base)
+    path, events = work / "conf" / "run.yaml", work / "events"
+    for folder in (path.parent, events):
+        folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({
+        "extends": str(base.resolve()),
+        "paths": {"raw_dir": str(raw), "lake_dir": str(lake), "exports_dir": str(work / "exports"),
+                  "truth_dir": str(work / "truth"), "reference_dir": str(project.path("reference_dir"))},
+        # Spark's event log, to profile the stages afterwards (spark history server or the JSON itself).
+        "spark": {"settings": {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events)}},
+        "mlflow": {"tracking_uri": f"sqlite:///{work / 'mlflow.db'}",
+                   "artifact_location": str(work / "mlflow-artifacts")},
+    }))
+    return path
+
+
+def delivery(bench: dict, scale: str, folder: Path, logs: Path) -> tuple[list[Path], dict | None]:
+    """The scale's batch folders, generated first when `folder` holds none (then with its figures)."""
+    figures = None
+    if not (folder / "raw").is_dir() or not any((folder / "raw").iterdir()):
+        firms, seed = bench["scales"][scale]["firms"], bench["scales"][scale]["seed"]
+        command = [sys.executable, "-m", "jobs.generate_extracts", "--out", str(folder / "raw"),
+                   "--truth-dir", str(folder / "truth"), "--firms", str(firms), "--months", str(bench["months"]),
+                   "--start", bench["start"], "--history-months", str(bench["history_months"]),
+                   "--seed", str(seed), "--overwrite"]
+        figures = run_stage("generate", command, logs / "generate.log")
+    batches = sorted(p for p in (folder / "raw").iterdir() if p.is_dir() and p.name.isdigit())
+    return batches, figures
+
+
+def full_build(conf: Path, raw: Path, lake: Path, logs: Path) -> dict:
+    """Every stage in turn on the delivered batches; their figures."""
+    common = ["--conf", str(conf), "--raw-dir", str(raw), "--lake-dir", str(lake)]
+    python = [sys.executable, "-m"]
+    commands = {
+        "ingest": [*python, "jobs.ingest", *common],
+        "build_panel": [*python, "jobs.build_panel", *common],
+        "train": [*python, "jobs.train", *common],
+        "score": [*python, "jobs.score", *common],
+        "export": [*python, "jobs.pipeline", *common, "--retrain", "never"],
+    }
+    return {name: run_stage(name, command, logs / f"{name}.log") for name, command in commands.items()}
+
+
+def references(conf: Path, lake: Path, logs: Path, scale: str, horizon: int) -> dict:
+    """DuckDB on the monthly aggregates and LightGBM on the training rows, on the same lake."""
+    python = [sys.executable, "-m"]
+    commands = {
+        "panel_aggregates": [*python, "bench.bench_panel", "--conf", str(conf), "--lake-dir", str(lake),
+                             "--aggregates-only", "--name", f"{scale}_panel"],
+        "training": [*python, "bench.bench_train", "--conf", str(conf), "--lake-dir", str(lake),
+                     "--horizon", str(horizon), "--levers", "cached", "--name", f"{scale}_train"],
+    }
+    found = {}
+    for name, command in commands.items():
+        figures = run_stage(name, command, logs / f"{name}.log")
+        figures["results"] = json.loads((RESULTS_DIR / f"{command[command.index('--name') + 1]}.json").read_text())
+        found[name] = figures
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", required=True, help="a scale of conf bench.scales (demo, region, mid, national)")
+    parser.add_argument("--conf", type=Path, default=DEFAULT_CONF)
+    parser.add_argument("--keep", action="store_true", help="keep the lake and the logs (default: the delivery only)")
+    args = parser.parse_args(argv)
+    conf: Config = load_config(args.conf)
+    bench = conf["bench"]
+    if args.scale not in bench["scales"]:
+        raise SystemExit(f"unknown scale {args.scale!r}: use one of {', '.join(bench['scales'])}")
+
+    folder = (conf.root / bench["work_dir"] / args.scale).resolve()
+    work = folder / "run"
+    shutil.rmtree(work, ignore_errors=True)  # a run starts from an empty lake
+    logs, raw, lake = work / "logs", work / "raw", work / "lake"
+    for path in (logs, raw):
+        path.mkdir(parents=True, exist_ok=True)
+    batches, generated = delivery(bench, args.scale, folder, logs)
+    held_back = batches[-1]
+    for batch in batches[:-1]:
+        (raw / batch.name).symlink_to(batch)
+    run_conf = write_conf(work, args.conf, raw, lake)
+
+    started = time.monotonic()
+    stages = full_build(run_conf, raw, lake, logs)
+    build_seconds = time.monotonic() - started
+    (raw / held_back.name).symlink_to(held_back)
+    stages["refresh"] = run_stage(
+        "refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"],
+        logs / "refresh.log")
+    compared = references(run_conf, lake, logs, args.scale, bench["reference_horizon"])
+
+    report(args.scale, {
+        "scale": args.scale,
+        "firms": bench["scales"][args.scale]["firms"],
+        "months": bench["months"],
+        "batches": [b.name for b in batches],
+        "refresh_batch": held_back.name,
+        "delivery_megabytes": round(sum(f.stat().st_size for f in folder.joinpath("raw").rglob("*") if f.is_file()) / 1e6),
+        "full_build_minutes": round(build_seconds / 60, 1),
+        "refresh_minutes": round(stages["refresh"]["wall_seconds"] / 60, 1),
+        "generate": generated,
+        "stages": stages,
+        "references": compared,
+        "machine": {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "load_average": [round(x, 1) for x in os.getloadavg()]},
+    })
+    if not args.keep:
+        shutil.rmtree(lake, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

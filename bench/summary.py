@@ -1,0 +1,158 @@
+"""SUMMARY.md and the scaling plots, from the scale results bench/bench_scale.py wrote.
+
+    python -m bench.summary          (make bench runs it after each scale)
+
+Reads bench/results/<scale>.json for every scale of conf/bench.yaml that has one and writes
+bench/results/SUMMARY.md: a table per stage (rows, seconds, rows/s, peak memory, and the ratio to
+its reference in the same run), the targets, and the slope of each stage's time against the
+number of firms (log-log: 1 grows like the data); plus bench/results/scaling.png.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench import RESULTS_DIR  # noqa: E402
+from bench.bench_scale import DEFAULT_CONF  # noqa: E402
+from jobs.config import load_config  # noqa: E402
+
+STAGES = ("generate", "ingest", "build_panel", "train", "score", "export", "refresh")
+# What each stage's rows are, read from the counts its progress lines logged.
+ROW_STEPS = {
+    "generate": ("generate_extracts", "rows"),
+    "ingest": ("ingest log", None),
+    "build_panel": ("panel full", "rows"),
+    "score": ("score ", "rows"),
+    "refresh": ("pipeline: ingest", "rows"),
+}
+
+
+def load_results(results_dir: Path = RESULTS_DIR) -> dict[str, dict]:
+    """Every scale's results that exist, by scale, smallest first."""
+    scales = load_config(DEFAULT_CONF)["bench"]["scales"]
+    found = {name: json.loads((results_dir / f"{name}.json").read_text())
+             for name in scales if (results_dir / f"{name}.json").exists()}
+    return dict(sorted(found.items(), key=lambda item: item[1]["firms"]))
+
+
+def stage_figures(results: dict, stage: str) -> dict | None:
+    """Rows, seconds, rows/s and peak memory of one stage of a scale's results (None if absent)."""
+    figures = results["generate"] if stage == "generate" else results["stages"].get(stage)
+    if not figures:
+        return None
+    rows = stage_rows(figures, stage)
+    seconds = figures["wall_seconds"]
+    return {"rows": rows, "seconds": seconds, "cpu_seconds": figures["cpu_seconds"],
+            "rows_per_second": round(rows / seconds) if rows and seconds else None,
+            "peak_jvm_mb": figures.get("peak_jvm_rss_mb", 0), "peak_python_mb": figures.get("peak_python_rss_mb", 0)}
+
+
+def stage_rows(figures: dict, stage: str) -> int | None:
+    """The rows a stage handled: source lines read by ingestion, panel rows built, firms scored..."""
+    if stage == "ingest":
+        read = sum(step.get("rows_read", 0) for step in figures["steps"]
+                   if step["step"].startswith("ingest ") and step["step"] != "ingest log")
+        return int(read) or None
+    if stage not in ROW_STEPS:
+        return None
+    prefix, key = ROW_STEPS[stage]
+    values = [step.get(key) for step in figures["steps"] if step["step"].startswith(prefix)]
+    values = [v for v in values if isinstance(v, (int, float))]
+    return int(sum(values)) if values else None
+
+
+def reference_ratios(results: dict) -> dict[str, str]:
+    """The ratio of each stage to its reference in the same run, as text."""
+    found = {}
+    panel = results.get("references", {}).get("panel_aggregates", {}).get("results", {}).get("aggregates")
+    if panel:
+        found["build_panel"] = (f"monthly aggregates: Spark {panel['spark_seconds']} s, DuckDB {panel['duckdb_seconds']} s "
+                                f"({panel['spark_over_duckdb']}x; engines agree: {panel['engines_agree']})")
+    train = results.get("references", {}).get("training", {}).get("results")
+    if train:
+        spark = train["spark"].get("cached") or next(iter(train["spark"].values()))
+        lgbm = train["lightgbm"]
+        found["train"] = (f"{train['horizon']}m GBT fit on {train['train_rows']:,} rows: Spark {spark['seconds']} s "
+                          f"(test AUC-PR {spark['test_auc_pr']}), LightGBM {lgbm['seconds']} s "
+                          f"(AUC-PR {lgbm['test_auc_pr']}): {train['spark_over_lightgbm_seconds']}x")
+    return found
+
+
+def slope(firms: list[int], seconds: list[float]) -> float | None:
+    """The log-log slope of seconds against firms (1: linear), None with fewer than two scales."""
+    if len(firms) < 2:
+        return None
+    return float(np.polyfit(np.log(firms), np.log(seconds), 1)[0])
+
+
+def markdown(all_results: dict[str, dict]) -> str:
+    """SUMMARY.md's text."""
+    lines = ["# Benchmarks at scale", "",
+             "Written by `python -m bench.summary` from `bench/results/<scale>.json` "
+             "(`make bench SCALE=demo|region|mid|national`: `python -m bench.bench_scale --scale <scale>`). "
+             "Wall seconds on the machine below; CPU seconds count the Python process and its JVM.", ""]
+    for name, results in all_results.items():
+        machine = results["machine"]
+        lines.append(f"- `{name}`: {results['firms']:,} firms, {results['months']} months "
+                     f"({results.get('delivery_megabytes', '?')} MB delivered); full build "
+                     f"{results['full_build_minutes']} min, monthly refresh {results['refresh_minutes']} min; "
+                     f"{machine['cores']} cores, {machine['memory_gb']} GiB, load {machine['load_average']}")
+    lines.append("")
+    for stage in STAGES:
+        rows = [(name, stage_figures(results, stage), reference_ratios(results).get(stage))
+                for name, results in all_results.items()]
+        rows = [row for row in rows if row[1]]
+        if not rows:
+            continue
+        lines += [f"## {stage}", "", "| scale | rows | wall s | CPU s | rows/s | peak JVM MB | peak Python MB | reference |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, figures, reference in rows:
+            lines.append(f"| {name} | {_int(figures['rows'])} | {figures['seconds']} | {figures['cpu_seconds']} | "
+                         f"{_int(figures['rows_per_second'])} | {figures['peak_jvm_mb']:,} | {figures['peak_python_mb']:,} | "
+                         f"{reference or ''} |")
+        fitted = slope([all_results[n]["firms"] for n, _, _ in rows], [f["seconds"] for _, f, _ in rows])
+        if fitted is not None:
+            lines += ["", f"Time against firms, log-log slope: {fitted:.2f} (1 grows like the data)."]
+        lines.append("")
+    lines += ["![scaling](scaling.png)", ""]
+    return "\n".join(lines)
+
+
+def _int(value) -> str:
+    return f"{value:,}" if isinstance(value, (int, float)) and not math.isnan(value) else ""
+
+
+def plot(all_results: dict[str, dict], path: Path) -> None:
+    """Wall seconds of each stage against firms, log-log, one line per stage."""
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for stage in STAGES:
+        points = [(r["firms"], f["seconds"]) for r in all_results.values() if (f := stage_figures(r, stage))]
+        if points:
+            axis.plot(*zip(*points), marker="o", label=stage)
+    axis.set(xscale="log", yscale="log", xlabel="perimeter firms", ylabel="wall seconds", title="Stage time by scale")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main() -> int:
+    all_results = load_results()
+    if not all_results:
+        raise SystemExit(f"no scale results in {RESULTS_DIR}: run python -m bench.bench_scale --scale demo first")
+    (RESULTS_DIR / "SUMMARY.md").write_text(markdown(all_results), encoding="utf-8")
+    plot(all_results, RESULTS_DIR / "scaling.png")
+    print((RESULTS_DIR / "SUMMARY.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

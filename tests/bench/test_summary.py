@@ -1,0 +1,45 @@
+"""bench/summary.py: rows and rates read from the stages' progress lines, slopes, the tables."""
+import json
+
+import pytest
+
+from bench import summary
+
+
+def scale_results(firms, ingest_seconds, rows):
+    """A scale's results as bench_scale writes them, with two stages."""
+    steps = [{"step": "ingest contributions", "seconds": ingest_seconds * 0.6, "rows_read": rows * 0.75},
+             {"step": "ingest debts", "seconds": ingest_seconds * 0.4, "rows_read": rows * 0.25},
+             {"step": "ingest log", "seconds": 1.0, "batches": 1}]
+    stage = {"wall_seconds": ingest_seconds, "cpu_seconds": 2 * ingest_seconds, "peak_jvm_rss_mb": 1000,
+             "peak_python_rss_mb": 100, "steps": steps}
+    panel = {**stage, "steps": [{"step": "panel full", "seconds": 10.0, "mode": "full", "rows": firms * 60}]}
+    return {"scale": "x", "firms": firms, "months": 61, "full_build_minutes": 1.0, "refresh_minutes": 0.1,
+            "generate": None, "stages": {"ingest": stage, "build_panel": panel}, "references": {},
+            "machine": {"cores": 2, "memory_gb": 24, "load_average": [1.0, 1.0, 1.0]}}
+
+
+def test_stage_rows_and_rate_come_from_the_progress_lines():
+    figures = summary.stage_figures(scale_results(1000, 20.0, 40000), "ingest")
+    assert figures["rows"] == 40000 and figures["rows_per_second"] == 2000
+    assert summary.stage_figures(scale_results(1000, 20.0, 40000), "build_panel")["rows"] == 60000
+    assert summary.stage_figures(scale_results(1000, 20.0, 40000), "train") is None
+
+
+def test_slope_is_one_when_time_grows_like_the_data():
+    assert summary.slope([1000, 10000], [10.0, 100.0]) == pytest.approx(1.0)
+    assert summary.slope([1000, 10000], [10.0, 1000.0]) == pytest.approx(2.0)
+    assert summary.slope([1000], [10.0]) is None
+
+
+def test_summary_has_a_table_per_stage_and_the_slope(tmp_path, monkeypatch):
+    for name, firms, seconds in (("demo", 1000, 10.0), ("national", 10000, 100.0)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(scale_results(firms, seconds, firms * 40)))
+    results = summary.load_results(tmp_path)
+    assert list(results) == ["demo", "national"]
+    text = summary.markdown(results)
+    assert "## ingest" in text and "## build_panel" in text and "## train" not in text
+    assert "| national | 400,000 | 100.0 | 200.0 | 4,000 | 1,000 | 100 |" in text
+    assert "log-log slope: 1.00" in text
+    summary.plot(results, tmp_path / "scaling.png")
+    assert (tmp_path / "scaling.png").stat().st_size > 0
