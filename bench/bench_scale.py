@@ -170,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", required=True, help="a scale of conf bench.scales (demo, region, mid, national)")
     parser.add_argument("--conf", type=Path, default=DEFAULT_CONF)
     parser.add_argument("--keep", action="store_true", help="keep the lake and the logs (default: the delivery only)")
+    parser.add_argument("--no-references", action="store_true", help="skip DuckDB and LightGBM (run them later)")
     args = parser.parse_args(argv)
     conf: Config = load_config(args.conf)
     bench = conf["bench"]
@@ -195,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stages["refresh"] = run_stage(
         "refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"],
         logs / "refresh.log")
-    compared = references(run_conf, lake, logs, args.scale, bench["reference_horizon"])
+    compared = {} if args.no_references else references(run_conf, lake, logs, args.scale, bench["reference_horizon"])
 
     report(args.scale, {
         "scale": args.scale,
