@@ -134,18 +134,17 @@ def delivery(bench: dict, scale: str, folder: Path, logs: Path) -> tuple[list[Pa
     return batches, figures
 
 
-def full_build(conf: Path, raw: Path, lake: Path, logs: Path) -> dict:
-    """Every stage in turn on the delivered batches; their figures."""
+def build_commands(conf: Path, raw: Path, lake: Path) -> dict[str, list[str]]:
+    """The full build, stage by stage, as `python -m jobs.<stage>` commands."""
     common = ["--conf", str(conf), "--raw-dir", str(raw), "--lake-dir", str(lake)]
     python = [sys.executable, "-m"]
-    commands = {
+    return {
         "ingest": [*python, "jobs.ingest", *common],
         "build_panel": [*python, "jobs.build_panel", *common],
         "train": [*python, "jobs.train", *common],
         "score": [*python, "jobs.score", *common],
         "export": [*python, "jobs.pipeline", *common, "--retrain", "never"],
     }
-    return {name: run_stage(name, command, logs / f"{name}.log") for name, command in commands.items()}
 
 
 def references(conf: Path, lake: Path, logs: Path, scale: str, horizon: int) -> dict:
@@ -189,30 +188,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         (raw / batch.name).symlink_to(batch)
     run_conf = write_conf(work, args.conf, raw, lake)
 
-    started = time.monotonic()
-    stages = full_build(run_conf, raw, lake, logs)
-    build_seconds = time.monotonic() - started
-    (raw / held_back.name).symlink_to(held_back)
-    stages["refresh"] = run_stage(
-        "refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"],
-        logs / "refresh.log")
-    compared = {} if args.no_references else references(run_conf, lake, logs, args.scale, bench["reference_horizon"])
-
-    report(args.scale, {
+    figures = {
         "scale": args.scale,
         "firms": bench["scales"][args.scale]["firms"],
         "months": bench["months"],
         "batches": [b.name for b in batches],
         "refresh_batch": held_back.name,
-        "delivery_megabytes": round(sum(f.stat().st_size for f in folder.joinpath("raw").rglob("*") if f.is_file()) / 1e6),
-        "full_build_minutes": round(build_seconds / 60, 1),
-        "refresh_minutes": round(stages["refresh"]["wall_seconds"] / 60, 1),
+        "delivery_megabytes": round(sum(f.stat().st_size for f in (folder / "raw").rglob("*") if f.is_file()) / 1e6),
+        "complete": False,  # until every stage ran: the file is rewritten after each one
         "generate": generated,
-        "stages": stages,
-        "references": compared,
-        "machine": {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                    "load_average": [round(x, 1) for x in os.getloadavg()]},
-    })
+        "stages": {},
+    }
+
+    def save() -> None:
+        figures["machine"] = {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                              "load_average": [round(x, 1) for x in os.getloadavg()]}
+        report(args.scale, figures)
+
+    started = time.monotonic()
+    for name, command in build_commands(run_conf, raw, lake).items():
+        figures["stages"][name] = run_stage(name, command, logs / f"{name}.log")
+        save()
+    figures["full_build_minutes"] = round((time.monotonic() - started) / 60, 1)
+    (raw / held_back.name).symlink_to(held_back)
+    figures["stages"]["refresh"] = run_stage(
+        "refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"],
+        logs / "refresh.log")
+    figures["refresh_minutes"] = round(figures["stages"]["refresh"]["wall_seconds"] / 60, 1)
+    save()
+    if not args.no_references:
+        figures["references"] = references(run_conf, lake, logs, args.scale, bench["reference_horizon"])
+    figures["complete"] = True
+    save()
     if not args.keep:
         shutil.rmtree(lake, ignore_errors=True)
     return 0

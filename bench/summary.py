@@ -71,11 +71,11 @@ def stage_rows(figures: dict, stage: str) -> int | None:
 def reference_ratios(results: dict) -> dict[str, str]:
     """The ratio of each stage to its reference in the same run, as text."""
     found = {}
-    panel = results.get("references", {}).get("panel_aggregates", {}).get("results", {}).get("aggregates")
+    panel = (results.get("references") or {}).get("panel_aggregates", {}).get("results", {}).get("aggregates")
     if panel:
         found["build_panel"] = (f"monthly aggregates: Spark {panel['spark_seconds']} s, DuckDB {panel['duckdb_seconds']} s "
                                 f"({panel['spark_over_duckdb']}x; engines agree: {panel['engines_agree']})")
-    train = results.get("references", {}).get("training", {}).get("results")
+    train = (results.get("references") or {}).get("training", {}).get("results")
     if train:
         spark = train["spark"].get("cached") or next(iter(train["spark"].values()))
         lgbm = train["lightgbm"]
@@ -100,10 +100,11 @@ def markdown(all_results: dict[str, dict]) -> str:
              "Wall seconds on the machine below; CPU seconds count the Python process and its JVM.", ""]
     for name, results in all_results.items():
         machine = results["machine"]
-        lines.append(f"- `{name}`: {results['firms']:,} firms, {results['months']} months "
+        state = "" if results.get("complete", True) else " (INCOMPLETE: stopped after " + ", ".join(results["stages"]) + ")"
+        lines.append(f"- `{name}`{state}: {results['firms']:,} firms, {results['months']} months "
                      f"({results.get('delivery_megabytes', '?')} MB delivered); full build "
-                     f"{results['full_build_minutes']} min, monthly refresh {results['refresh_minutes']} min; "
-                     f"{machine['cores']} cores, {machine['memory_gb']} GiB, load {machine['load_average']}")
+                     f"{results.get('full_build_minutes', '?')} min, monthly refresh {results.get('refresh_minutes', '?')} "
+                     f"min; {machine['cores']} cores, {machine['memory_gb']} GiB, load {machine['load_average']}")
     lines.append("")
     for stage in STAGES:
         rows = [(name, stage_figures(results, stage), reference_ratios(results).get(stage))
