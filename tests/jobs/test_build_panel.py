@@ -148,19 +148,6 @@ def test_failure_labels_from_a_late_opening(run):
     assert run["rows"][(BETA, D(2022, 4, 1))]["failure_24m"] is None
 
 
-def test_a_perimeter_change_before_the_refresh_window_is_detected(spark):
-    panel = spark.createDataFrame(
-        [(ACME, D(2021, 1, 1)), (ACME, D(2021, 2, 1)), (BETA, D(2021, 2, 1))], "siren string, period date")
-    same = spark.createDataFrame([(ACME, D(2021, 1, 1)), (BETA, D(2021, 2, 1))], "siren string, first_period date")
-    assert not build_panel.firms_changed(panel, same, before=D(2021, 3, 1))
-    # a firm entering from the refreshed periods on is written by the refresh itself
-    entering_late = same.union(spark.createDataFrame([(NEWCO, D(2021, 3, 1))], same.schema))
-    assert not build_panel.firms_changed(panel, entering_late, before=D(2021, 3, 1))
-    entering_early = same.union(spark.createDataFrame([(NEWCO, D(2021, 1, 1))], same.schema))
-    assert build_panel.firms_changed(panel, entering_early, before=D(2021, 3, 1))
-    assert build_panel.firms_changed(panel, same.filter(F.col("siren") == ACME), before=D(2021, 3, 1))
-
-
 @pytest.mark.slow
 def test_generated_delivery_every_firm_month_of_the_perimeter_and_its_failures(spark, tmp_path):
     params = replace(params_from_conf(load_config(), firms=60, months=27, start="2020-01", seed=3, history_months=24),
