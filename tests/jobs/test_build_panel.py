@@ -2,9 +2,12 @@
 
 One sequence, shared by the tests: batches 2401-2402 ingested and the panel built (version 0);
 batch 2403 ingested and the panel refreshed (version 1); rebuilt with --full (version 2); run
-again with nothing new. And, slow, end to end on a tiny generated delivery against its truth.
+again with nothing new; batch 2404 (SMALL reaches 10 employees, NEWCO falls below) ingested and
+the panel refreshed (version 3); rebuilt with --full (version 4). And, slow, end to end on a tiny
+generated delivery against its truth.
 """
 import datetime as dt
+import json
 from dataclasses import replace
 
 import pandas as pd
@@ -21,7 +24,7 @@ from jobs.config import PROJECT_ROOT, load_config
 from synthetic.generator import generate
 from synthetic.params import params_from_conf
 from tests.conftest import TEST_SPARK_SETTINGS
-from tests.features.bronze_rows import ACME, BETA, FIRST_MONTH, LAST_MONTH, NEWCO, bronze_frames, delivery
+from tests.features.bronze_rows import ACME, BETA, FIRST_MONTH, LAST_MONTH, NEWCO, SMALL, bronze_frames, delivery
 
 D = dt.date
 LABEL_COLUMNS = ("failure_date", "after_failure", "failure_12m", "failure_18m", "failure_24m")
@@ -64,16 +67,33 @@ def run(spark, tmp_path_factory):
     refresh = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").filter("version = 1").first()
     assert build_panel.main([*args, "--full"]) == 0
     assert build_panel.main(args) == 0
+    unchanged_version = delta_io.current_version(spark, path)
+    _ingest(spark, lake, ["2404"])
+    assert build_panel.main(args) == 0
+    appended = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").filter("version = 3").first()
+    assert build_panel.main([*args, "--full"]) == 0
     rebuilt = delta_io.read(spark, path, version=2).cache()
     yield {
         "before": delta_io.read(spark, path, version=0),
         "refreshed": delta_io.read(spark, path, version=1),
         "refresh_predicate": refresh["operationParameters"]["predicate"],
         "rebuilt": rebuilt,
-        "last_version": delta_io.current_version(spark, path),
+        "last_version": unchanged_version,
         "rows": {(row["siren"], row["period"]): row for row in rebuilt.collect()},
+        "appended": delta_io.read(spark, path, version=3),
+        "appended_predicate": appended["operationParameters"]["predicate"],
+        "appended_periods": _periods_written(path, version=3),
+        "appended_rebuilt": delta_io.read(spark, path, version=4),
     }
     rebuilt.unpersist()
+
+
+def _periods_written(path, version: int) -> set[str]:
+    """The `period` partitions whose files Delta commit `version` adds or removes."""
+    log = path / "_delta_log" / f"{version:020d}.json"
+    actions = [json.loads(line) for line in log.read_text().splitlines()]
+    return {action[kind]["partitionValues"]["period"] for action in actions for kind in ("add", "remove")
+            if kind in action}
 
 
 def test_refresh_rewrites_the_changed_periods_only_and_equals_a_full_rebuild(run):
@@ -146,6 +166,21 @@ def test_failure_labels_from_a_late_opening(run):
     assert acme(2022, 1)["failure_date"] is None and acme(2022, 2)["failure_date"] == D(2024, 2, 27)
     assert run["rows"][(BETA, D(2022, 3, 1))]["failure_24m"] == 0
     assert run["rows"][(BETA, D(2022, 4, 1))]["failure_24m"] is None
+
+
+def test_a_batch_crossing_the_threshold_rewrites_its_window_only_and_equals_a_full_rebuild(run):
+    # Batch 2404: SMALL shows 12 employees for the first time, NEWCO falls to 9. The perimeter of
+    # earlier months stands, so the refresh rewrites the 24 months the labels reach back, no more.
+    window = D(2022, 4, 1)
+    assert window.isoformat() in run["appended_predicate"]
+    assert min(run["appended_periods"]) == window.isoformat()
+    assert_df_equality(run["appended"], run["appended_rebuilt"], ignore_row_order=True)
+    appended = {(r["siren"], r["period"]): r for r in run["appended"].collect()}
+    assert [period for siren, period in appended if siren == SMALL] == [D(2024, 4, 1)]  # from when 12 is known
+    assert appended[(NEWCO, D(2024, 4, 1))]["headcount"] == 9  # still in: it reached 10 in the last 10 years
+    before = run["rebuilt"].select("siren", "period")
+    assert_df_equality(before, run["appended"].filter(F.col("period") <= LAST_MONTH).select("siren", "period"),
+                       ignore_row_order=True)
 
 
 @pytest.mark.slow
