@@ -17,7 +17,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from features import catalog
-from features.calendar import month_range
+from features.calendar import add_months, month_range
 from features.panel import panel_columns
 from jobs import build_panel, delta_io, ingest
 from jobs.config import PROJECT_ROOT, load_config
@@ -187,6 +187,9 @@ def test_a_batch_crossing_the_threshold_rewrites_its_window_only_and_equals_a_fu
 def test_generated_delivery_every_firm_month_of_the_perimeter_and_its_failures(spark, tmp_path):
     params = replace(params_from_conf(load_config(), firms=60, months=27, start="2020-01", seed=3, history_months=24),
                      dirty_rate=0.0)  # a history batch, then three monthly ones
+    # Small firms start growing often here, so that some cross 10 employees during the delivery.
+    growth = {**params.economy["small_growth"], "onset_per_month": 0.1}
+    params = replace(params, economy={**params.economy, "small_growth": growth})
     generate(params, tmp_path / "raw", tmp_path / "truth")
     args = _args(tmp_path)
     assert ingest.main([*args, "--raw-dir", str(tmp_path / "raw")]) == 0
@@ -194,13 +197,20 @@ def test_generated_delivery_every_firm_month_of_the_perimeter_and_its_failures(s
     panel = delta_io.read(spark, tmp_path / "lake" / "panel").select("siren", "period", "failure_date").toPandas()
 
     truth = pd.read_csv(tmp_path / "truth" / "firms.csv", dtype=str).assign(siren=lambda t: t.siren.str.zfill(9))
-    inside = truth[truth.perimeter == "true"].set_index("siren")
-    assert set(panel.siren) == set(inside.index)
     first_month, last_month = params.start, panel.period.max()
-    created = pd.to_datetime(inside.created_date).dt.date.map(lambda d: max(d.replace(day=1), first_month))
-    expected_rows = sum(len(month_range(first, last_month)) for first in created)
-    assert len(panel) == expected_rows
+    # Drawn in the perimeter: in from its creation (or the first month). A small firm that grows
+    # across 10 employees: from when that month's headcount is published (its month + its delay).
+    inside = truth[truth.perimeter == "true"]
+    grown = truth[(truth.perimeter_reason == "small") & truth.large_month.notna()]
+    first_rows = {
+        **{s: max(D.fromisoformat(c).replace(day=1), first_month) for s, c in zip(inside.siren, inside.created_date)},
+        **{s: add_months(D.fromisoformat(m), int(delay))
+           for s, m, delay in zip(grown.siren, grown.large_month, grown.headcount_delay)},
+    }
+    first_rows = {siren: first for siren, first in first_rows.items() if first <= last_month}
+    assert len(grown) and panel.groupby("siren").period.min().to_dict() == first_rows
+    assert len(panel) == sum(len(month_range(first, last_month)) for first in first_rows.values())
     failed = panel.dropna(subset=["failure_date"]).groupby("siren").failure_date.first()
-    truth_failed = inside.failure_month.dropna()
-    truth_failed = truth_failed[pd.to_datetime(truth_failed).dt.date <= last_month]
+    truth_failed = truth.set_index("siren").failure_month.dropna()
+    truth_failed = truth_failed[truth_failed.index.isin(first_rows) & (pd.to_datetime(truth_failed).dt.date <= last_month)]
     assert failed.map(lambda d: d.replace(day=1).isoformat()).to_dict() == truth_failed.to_dict()
