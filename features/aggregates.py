@@ -101,6 +101,28 @@ def headcount_history(company: DataFrame, establishments: DataFrame) -> DataFram
     return from_company.unionByName(from_establishments)
 
 
+def headcount_versions(history: DataFrame, first_batch_month: dt.date, delay_months: tuple[int, int]) -> DataFrame:
+    """Every delivered headcount and the month it is known: `siren, month, headcount, _batch, known_month`.
+
+    `history` is `headcount_history`. A month's headcount is published after the firm's delay: the
+    first batch shows it (its latest months are blank), bounded by `delay_months` (min, max); a firm
+    missing from the first batch gets the minimum. A later batch's row is known from its batch
+    month at the earliest.
+    """
+    low, high = delay_months
+    observed = (
+        history.filter(F.col("_batch") == batch_name(first_batch_month))
+        .groupBy("siren")
+        .agg(months_between_col(F.lit(first_batch_month), F.max("month")).alias("delay"))
+    )
+    delay = F.least(F.lit(high), F.greatest(F.lit(low), F.coalesce(F.col("delay"), F.lit(low))))
+    return (
+        history.join(observed, "siren", "left")
+        .withColumn("known_month", known_month(F.col("_batch"), F.add_months("month", delay), first_batch_month))
+        .drop("delay")
+    )
+
+
 def headcount_monthly(
     history: DataFrame,
     first_batch_month: dt.date,
@@ -111,24 +133,12 @@ def headcount_monthly(
 ) -> DataFrame:
     """The firm's latest known headcount per month: `siren, period, headcount, headcount_carried`.
 
-    `history` is `headcount_history`. A month's headcount is published after the firm's delay: the
-    first batch shows it (its latest months are blank), bounded by `delay_months` (min, max). Each
-    period shows the latest month known by then (a later delivery of the same month wins), flagged
-    `headcount_carried` when that month is earlier than the period, and carried for at most
-    `carry_months` months after its month.
+    `history` is `headcount_history`, known by `headcount_versions`' rule (publication delay within
+    `delay_months`). Each period shows the latest month known by then (a later delivery of the same
+    month wins), flagged `headcount_carried` when that month is earlier than the period, and carried
+    for at most `carry_months` months after its month.
     """
-    low, high = delay_months
-    observed = (
-        history.filter(F.col("_batch") == batch_name(first_batch_month))
-        .groupBy("siren")
-        .agg(months_between_col(F.lit(first_batch_month), F.max("month")).alias("delay"))
-    )
-    delay = F.least(F.lit(high), F.greatest(F.lit(low), F.coalesce(F.col("delay"), F.lit(low))))
-    versions = (
-        history.join(observed, "siren", "left")
-        .withColumn("known_month", known_month(F.col("_batch"), F.add_months("month", delay), first_batch_month))
-        .drop("delay")
-    )
+    versions = headcount_versions(history, first_batch_month, delay_months)
     return (
         version_intervals(versions, ["siren"], ["month", "_batch"], max_age_months=carry_months, age_from_col="month")
         .transform(explode_months, "valid_from", "valid_to", start, end)

@@ -102,7 +102,7 @@ def monthly_aggregates(
 def build_panel(
     bronze: Mapping[str, DataFrame],
     headcount_history: DataFrame,
-    firms: DataFrame,
+    spans: DataFrame,
     references: Mapping[str, DataFrame],
     rules: PanelRules,
     first_batch_month: dt.date,
@@ -112,12 +112,12 @@ def build_panel(
     """The panel rows of periods [`start`, `end`]: one per perimeter firm and month, `panel_columns` order.
 
     `bronze` maps each bronze table's name to its DataFrame (docs/TABLES.md); `headcount_history`
-    is aggregates.headcount_history of the headcount tables; `firms` is perimeter.perimeter_firms;
+    is aggregates.headcount_history of the headcount tables; `spans` is perimeter.perimeter_spans;
     `references` holds `departements` and `naf_sections`. Features look back
     catalog.LOOKBACK_MONTHS months before `start`; labels use every proceeding, up to `end`.
     """
     window_start = add_months(start, -catalog.LOOKBACK_MONTHS)
-    spine = firm_months(firms, window_start, end)
+    spine = firm_months(spans, window_start, end)
     known = (first_batch_month, window_start, end)
     monthly = [
         *monthly_aggregates(bronze, headcount_history, rules, *known).values(),
@@ -139,14 +139,17 @@ def refresh_start(
     first_month: dt.date,
     end: dt.date,
     first_new_opening: dt.date | None,
+    first_perimeter_change: dt.date | None,
     max_horizon: int,
 ) -> dt.date | None:
     """The first period that new batches can change, or None when the panel already reaches `end`.
 
     `panel_last` is the panel's last period (None: no panel yet, build from `first_month`). Rows of
-    later batches are known from their batch month, so features change from the first new month
-    on; labels reach back `max_horizon` months, from that month or from the earliest opening
-    (`first_new_opening`, the month of the earliest opening delivered since) if earlier.
+    later batches are known from their batch month, so features and the perimeter change from the
+    first new month on; labels reach back `max_horizon` months, from that month or from the earliest
+    opening (`first_new_opening`, the month of the earliest opening delivered since) if earlier. The
+    few perimeter changes that reach earlier (perimeter.perimeter_changes) start at
+    `first_perimeter_change`.
     """
     if panel_last is None:
         return first_month
@@ -155,4 +158,7 @@ def refresh_start(
     earliest = add_months(panel_last, 1)
     if first_new_opening is not None:
         earliest = min(earliest, first_new_opening)
-    return max(first_month, add_months(earliest, -max_horizon))
+    start = add_months(earliest, -max_horizon)
+    if first_perimeter_change is not None:
+        start = min(start, first_perimeter_change)
+    return max(first_month, start)

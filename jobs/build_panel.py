@@ -2,9 +2,10 @@
 
 Without a panel (or with --full) every period is built and the table replaced. Otherwise only the
 periods the new batches can change are rewritten (features.panel.refresh_start), by replaceWhere on
-`period`, in one commit; a run with no new batch changes nothing. A change of the perimeter that
-reaches periods before those (a firm entering or leaving, or its first month moving) or of the
-panel's columns rebuilds every period.
+`period`, in one commit; a run with no new batch changes nothing. The perimeter is point in time, so
+the new batches change it from their own month on, bar the few changes that reach earlier
+(features.perimeter.perimeter_changes), which the rewritten periods include. A change of the
+panel's columns rebuilds every period; a change of conf's `panel:` rules needs --full.
 """
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from typing import Sequence
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from features.aggregates import headcount_history
+from features.aggregates import headcount_history, headcount_versions
 from features.calendar import batch_month, batch_month_col
 from features.labels import failure_dates, label_name
 from features.panel import PanelRules, build_panel, refresh_start
-from features.perimeter import perimeter_firms
+from features.perimeter import headcount_spans, perimeter_changes, perimeter_spans
 from ingestion.registry import SOURCES
 from jobs import delta_io
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
@@ -82,15 +83,16 @@ def first_opening_since(proceedings: DataFrame, after: dt.date) -> dt.date | Non
     return first.replace(day=1) if first else None
 
 
-def firms_changed(panel: DataFrame, firms: DataFrame, before: dt.date) -> bool:
-    """True when the panel's rows before `before` and `firms` (`siren, first_period`) disagree.
+def first_perimeter_change(
+    spans: DataFrame, legal_units: DataFrame, after: dt.date, rules: PanelRules
+) -> dt.date | None:
+    """The earliest month up to `after` whose perimeter the batches after month `after` change (None if none).
 
-    They disagree when a firm enters or leaves the perimeter, or its first period moves, where that
-    touches a period before `before` (later periods are rewritten anyway).
+    `spans` is perimeter.headcount_spans, before exclusions.
     """
-    current = panel.filter(F.col("period") < F.lit(before)).groupBy("siren").agg(F.min("period").alias("first_period"))
-    expected = firms.filter(F.col("first_period") < F.lit(before))
-    return not (current.exceptAll(expected).isEmpty() and expected.exceptAll(current).isEmpty())
+    changes = perimeter_changes(spans, legal_units, after, rules.excluded_legal_category_prefixes,
+                                rules.excluded_naf_divisions)
+    return changes.agg(F.min("first_period")).first()[0]
 
 
 def same_columns(a: DataFrame, b: DataFrame) -> bool:
@@ -117,13 +119,13 @@ def run(spark: SparkSession, conf: Config, full: bool = False) -> dict:
             raise ValueError("no headcount in the bronze tables: the perimeter cannot be decided")
         counts.update(first_batch=first_batch, last_batch=end, first_month=first_month)
     with stage(spark, "build_panel: perimeter"), progress("perimeter") as counts:
-        firms = perimeter_firms(
-            history, bronze["sirene_legal_units"], first_month, end, rules.min_headcount, rules.lookback_years,
-            rules.excluded_legal_category_prefixes, rules.excluded_naf_divisions,
-        ).cache()
-        counts["firms"] = firms.count()
+        versions = headcount_versions(history, first_batch, rules.headcount_delay_months)
+        by_headcount = headcount_spans(versions, end, rules.min_headcount, rules.lookback_years).cache()
+        firms = perimeter_spans(by_headcount, bronze["sirene_legal_units"], rules.excluded_legal_category_prefixes,
+                                rules.excluded_naf_divisions).cache()
+        counts["firms"] = firms.select("siren").distinct().count()
 
-    mode, start = plan(spark, path, bronze, firms, first_month, end, max(rules.horizons), full)
+    mode, start = plan(spark, path, bronze, by_headcount, rules, first_month, end, full)
     if start is None:
         log.info("panel %s already holds every period up to %s: nothing to do", path, end)
         return {"mode": "up to date", "start": None, "end": end, "rows": 0}
@@ -138,28 +140,30 @@ def run(spark: SparkSession, conf: Config, full: bool = False) -> dict:
         done = {"mode": mode, "start": start, "end": end, **summary(written, rules.horizons)}
         counts.update(done)
     firms.unpersist()
+    by_headcount.unpersist()
     return done
 
 
 def plan(
-    spark: SparkSession, path: Path, bronze: dict[str, DataFrame], firms: DataFrame,
-    first_month: dt.date, end: dt.date, max_horizon: int, full: bool,
+    spark: SparkSession, path: Path, bronze: dict[str, DataFrame], spans: DataFrame, rules: PanelRules,
+    first_month: dt.date, end: dt.date, full: bool,
 ) -> tuple[str, dt.date | None]:
-    """What to write: (`full` or `refresh`, first period to write; None when up to date)."""
+    """What to write: (`full` or `refresh`, first period to write; None when up to date).
+
+    `spans` is perimeter.headcount_spans, before exclusions.
+    """
     if full or not delta_io.table_exists(spark, path):
         return "full", first_month
-    current = delta_io.read(spark, path)
-    panel_last = current.agg(F.max("period")).first()[0]
+    panel_last = delta_io.read(spark, path).agg(F.max("period")).first()[0]
     if panel_last is None:
         return "full", first_month
     if panel_last >= end:
         return "refresh", None
     opening = first_opening_since(bronze["proceedings"], panel_last)
-    start = refresh_start(panel_last, first_month, end, opening, max_horizon)
-    if firms_changed(current, firms, start):
-        log.info("the perimeter changed before %s: rebuilding every period", start)
-        return "full", first_month
-    return "refresh", start
+    change = first_perimeter_change(spans, bronze["sirene_legal_units"], panel_last, rules)
+    if change is not None:
+        log.info("the new batches change the perimeter from %s", change)
+    return "refresh", refresh_start(panel_last, first_month, end, opening, change, max(rules.horizons))
 
 
 def write(panel: DataFrame, path: Path, mode: str, start: dt.date) -> None:

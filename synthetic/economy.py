@@ -9,7 +9,9 @@ Each firm carries a distress level `x` (0 healthy, 1 failure) and a regime:
 Declines start at random, more often in sectors and regions under a shock and after the economy-wide
 shock; some declines recover; a few stable firms fail suddenly (little warning). A failure is the
 opening of a proceeding (sauvegarde, redressement or liquidation), followed by its later stages;
-liquidation ends the firm's activity. Everything is vectorised over firms, one call per month.
+liquidation ends the firm's activity. Small firms stay under 10 employees unless they start growing
+(conf `economy.small_growth`), which takes them across 10 into the perimeter. Everything is
+vectorised over firms, one call per month.
 """
 from __future__ import annotations
 
@@ -92,6 +94,10 @@ class Economy:
         self.next_stage_month = np.full(n, -1, dtype=np.int64)
         self.headcount_float = self._initial_headcount()
         self.headcount = np.full((n_est, params.months), -1, dtype=np.int32)
+        self.growth = np.zeros(n)                                   # extra monthly growth of a growing small firm
+        self.growth_target = np.zeros(n)                            # ... until it has this many employees
+        self.growth_onset = np.full(n, -1, dtype=np.int64)          # month a small firm started growing
+        self.large_month = np.full(n, -1, dtype=np.int64)           # first month with 10 employees or more
         self.x_history = np.zeros((params.months, n), dtype=np.float32)
         self.sector_shock = np.zeros(len(reference.naf))
         self.region_shock = np.zeros(len(reference.region_code))
@@ -273,15 +279,32 @@ class Economy:
             else:
                 events.add(firms, _label("Solde_procedure", self.action[firms]))
 
+    def _start_growth(self, index: int) -> None:
+        """Some active small firms start growing, each at its own pace up to its own target size."""
+        spec = self.eco["small_growth"]
+        # Its own stream: the rest of the economy draws as it would without growth.
+        rng = stream(self.params.seed, "small-growth", index)
+        n = self.pop.n_firms
+        starting = ((self.pop.reason == SMALL) & (self.growth_onset < 0) & (self.status == ACTIVE)
+                    & (rng.random(n) < float(spec["onset_per_month"])))
+        self.growth_onset[starting] = self.start + index
+        self.growth[starting] = rng.uniform(*spec["rate"], starting.sum())
+        self.growth_target[starting] = rng.uniform(*spec["target"], starting.sum())
+
     def _evolve_headcount(self, rng: np.random.Generator, month: int, index: int) -> None:
         pop, eco = self.pop, self.eco
+        self._start_growth(index)
+        growing = np.where(pop.firm_sum(self.headcount_float) < self.growth_target, self.growth, 0.0)
         firm_growth = (float(eco["headcount_trend"]) + rng.normal(0, float(eco["headcount_firm_sd"]), pop.n_firms)
-                       - float(eco["headcount_shrink"]) * np.minimum(self.x, 1.2) ** 1.5)
+                       - float(eco["headcount_shrink"]) * np.minimum(self.x, 1.2) ** 1.5 + growing)
         growth = firm_growth[pop.est_firm] + rng.normal(0, float(eco["headcount_establishment_sd"]), pop.n_est)
         alive = self.alive()[pop.est_firm]
         # A firm's first month shows its drawn size; it changes from the next month on.
         changing = alive & (pop.created_month[pop.est_firm] < month) & (index > 0)
         self.headcount_float[changing] *= np.exp(growth[changing])
-        small = pop.reason[pop.est_firm] == SMALL
-        self.headcount_float[small] = np.minimum(self.headcount_float[small], SMALL_MAX_HEADCOUNT + 0.4)
+        # Small firms have one establishment: capping it keeps the firm under 10.
+        capped = (pop.reason == SMALL)[pop.est_firm] & (self.growth_onset[pop.est_firm] < 0)
+        self.headcount_float[capped] = np.minimum(self.headcount_float[capped], SMALL_MAX_HEADCOUNT + 0.4)
         self.headcount[:, index] = np.where(alive, np.maximum(np.rint(self.headcount_float), 0), -1)
+        totals = pop.firm_sum(np.maximum(self.headcount[:, index], 0))
+        self.large_month[(self.large_month < 0) & (totals > SMALL_MAX_HEADCOUNT)] = month

@@ -1,9 +1,11 @@
 """The hidden truth of a generated economy, for tests and benchmarks only (the pipeline never reads it).
 
 Under the truth folder:
-- `firms.csv`: one row per firm: perimeter flag and reason, profile, fragility (its lasting weakness,
-  standard normal, raising its hazard of decline), failure month, action and kind
-  (after a decline or sudden), onset of the decline that led to it, liquidation and closure months;
+- `firms.csv`: one row per firm: perimeter flag and reason (as drawn: a small firm may grow into the
+  perimeter later), profile, fragility (its lasting weakness, standard normal, raising its hazard of
+  decline), the first month with 10 employees or more (`large_month`; a small firm's is when its
+  growth, from `growth_onset_month`, takes it across 10), failure month, action and kind (after a
+  decline or sudden), onset of the decline that led to it, liquidation and closure months;
 - `health/YYYY-MM.parquet`: per firm and month, distress (0 healthy, 1 failure),
   regime, status and headcount;
 - `files.csv` and `dirty_rows.csv`: per delivered file, its data lines and bytes, and how many
@@ -90,6 +92,8 @@ class TruthWriter:
             "establishments": codes.integers(pop.est_count),
             "headcount_delay": codes.integers(pop.delay),
             "fragility": codes.decimals(pop.fragility, 3),
+            "large_month": month_text(economy.large_month),
+            "growth_onset_month": month_text(economy.growth_onset),
             "failure_month": month_text(economy.failure_month),
             "failure_action": [ACTIONS[a] if f else "" for a, f in zip(economy.failure_action.tolist(),
                                                                          failed.tolist())],

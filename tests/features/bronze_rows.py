@@ -1,5 +1,5 @@
 """A hand-made bronze lake for the panel's tests: five firms, batches 2401 (with the history since
-January 2021), 2402 and 2403, in the bronze schemas of ingestion/sources.
+January 2021), 2402, 2403 and 2404, in the bronze schemas of ingestion/sources.
 
 - ACME (000000001, Paris): 20 employees, a debt from June 2023 partly paid in a late-February
   operation (counts for March), a payment plan, a CCSF procedure; an opening of proceedings on
@@ -7,8 +7,9 @@ January 2021), 2402 and 2403, in the bronze schemas of ingestion/sources.
 - BETA (000000002, Corsica): headcount published 6 months late (July 2023 is its latest month in
   the first batch); its balance sheet closed June 2023, due in January 2024, is delivered in March;
   partial activity from November 2023 to January 2024; paydex; quarterly contributions.
-- SMALL (000000003): 5 employees, out of the perimeter. PUBLIC (000000004): a public body, out.
-- NEWCO (000000005, Lyon): created June 2023, 10 to 12 employees.
+- SMALL (000000003): 5 employees, out of the perimeter until batch 2404 shows 12 in March 2024.
+  PUBLIC (000000004): a public body, out.
+- NEWCO (000000005, Lyon): created June 2023, 10 to 12 employees, 9 in March 2024 (batch 2404).
 """
 from __future__ import annotations
 
@@ -42,10 +43,12 @@ def delivery() -> dict[str, list[dict]]:
         *_headcount(BETA, month_range(D(2023, 3, 1), D(2023, 8, 1)), lambda m: 11 if m.month == 8 else 12, "2402"),
         *_headcount(BETA, month_range(D(2023, 4, 1), D(2023, 9, 1)), lambda m: {8: 11, 9: 10}.get(m.month, 12), "2403"),
         *_headcount(SMALL, month_range(FIRST_MONTH, D(2023, 12, 1)), 5, "2401"),
+        *_headcount(SMALL, month_range(D(2023, 4, 1), D(2024, 3, 1)), lambda m: 12 if m == D(2024, 3, 1) else 5, "2404"),
         *_headcount(PUBLIC, month_range(FIRST_MONTH, D(2023, 12, 1)), 50, "2401"),
         *_headcount(NEWCO, month_range(D(2023, 6, 1), D(2023, 12, 1)), 10, "2401"),
         *_headcount(NEWCO, [D(2024, 1, 1)], 11, "2402"),
         *_headcount(NEWCO, [D(2024, 2, 1)], 12, "2403"),
+        *_headcount(NEWCO, [D(2024, 3, 1)], 9, "2404"),
     ]
     rows["sirene_legal_units"] = [
         dict(siren=ACME, name="ACME", created_date=D(2010, 3, 1), legal_category="5710", naf="25.62A", _batch="2401"),

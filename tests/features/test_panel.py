@@ -21,8 +21,14 @@ def test_rules_from_conf_and_columns(conf):
 
 def test_refresh_start_reaches_back_a_horizon_from_the_new_month_or_a_late_opening():
     first, end = D(2021, 1, 1), D(2024, 3, 1)
-    assert refresh_start(None, first, end, None, 24) == first
-    assert refresh_start(D(2024, 3, 1), first, end, None, 24) is None
-    assert refresh_start(D(2024, 2, 1), first, end, None, 24) == D(2022, 3, 1)
-    assert refresh_start(D(2024, 2, 1), first, end, D(2023, 11, 1), 24) == D(2021, 11, 1)
-    assert refresh_start(D(2022, 2, 1), first, end, None, 24) == first
+    assert refresh_start(None, first, end, None, None, 24) == first
+    assert refresh_start(D(2024, 3, 1), first, end, None, None, 24) is None
+    assert refresh_start(D(2024, 2, 1), first, end, None, None, 24) == D(2022, 3, 1)
+    assert refresh_start(D(2024, 2, 1), first, end, D(2023, 11, 1), None, 24) == D(2021, 11, 1)
+    assert refresh_start(D(2022, 2, 1), first, end, None, None, 24) == first
+
+
+def test_refresh_start_reaches_a_perimeter_change_before_the_window():
+    first, end = D(2021, 1, 1), D(2024, 3, 1)
+    assert refresh_start(D(2024, 2, 1), first, end, None, D(2023, 12, 1), 24) == D(2022, 3, 1)  # inside already
+    assert refresh_start(D(2024, 2, 1), first, end, None, D(2021, 6, 1), 24) == D(2021, 6, 1)

@@ -2,9 +2,12 @@
 
 One sequence, shared by the tests: batches 2401-2402 ingested and the panel built (version 0);
 batch 2403 ingested and the panel refreshed (version 1); rebuilt with --full (version 2); run
-again with nothing new. And, slow, end to end on a tiny generated delivery against its truth.
+again with nothing new; batch 2404 (SMALL reaches 10 employees, NEWCO falls below) ingested and
+the panel refreshed (version 3); rebuilt with --full (version 4). And, slow, end to end on a tiny
+generated delivery against its truth.
 """
 import datetime as dt
+import json
 from dataclasses import replace
 
 import pandas as pd
@@ -14,14 +17,14 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from features import catalog
-from features.calendar import month_range
+from features.calendar import add_months, month_range
 from features.panel import panel_columns
 from jobs import build_panel, delta_io, ingest
 from jobs.config import PROJECT_ROOT, load_config
 from synthetic.generator import generate
 from synthetic.params import params_from_conf
 from tests.conftest import TEST_SPARK_SETTINGS
-from tests.features.bronze_rows import ACME, BETA, FIRST_MONTH, LAST_MONTH, NEWCO, bronze_frames, delivery
+from tests.features.bronze_rows import ACME, BETA, FIRST_MONTH, LAST_MONTH, NEWCO, SMALL, bronze_frames, delivery
 
 D = dt.date
 LABEL_COLUMNS = ("failure_date", "after_failure", "failure_12m", "failure_18m", "failure_24m")
@@ -64,16 +67,33 @@ def run(spark, tmp_path_factory):
     refresh = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").filter("version = 1").first()
     assert build_panel.main([*args, "--full"]) == 0
     assert build_panel.main(args) == 0
+    unchanged_version = delta_io.current_version(spark, path)
+    _ingest(spark, lake, ["2404"])
+    assert build_panel.main(args) == 0
+    appended = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").filter("version = 3").first()
+    assert build_panel.main([*args, "--full"]) == 0
     rebuilt = delta_io.read(spark, path, version=2).cache()
     yield {
         "before": delta_io.read(spark, path, version=0),
         "refreshed": delta_io.read(spark, path, version=1),
         "refresh_predicate": refresh["operationParameters"]["predicate"],
         "rebuilt": rebuilt,
-        "last_version": delta_io.current_version(spark, path),
+        "last_version": unchanged_version,
         "rows": {(row["siren"], row["period"]): row for row in rebuilt.collect()},
+        "appended": delta_io.read(spark, path, version=3),
+        "appended_predicate": appended["operationParameters"]["predicate"],
+        "appended_periods": _periods_written(path, version=3),
+        "appended_rebuilt": delta_io.read(spark, path, version=4),
     }
     rebuilt.unpersist()
+
+
+def _periods_written(path, version: int) -> set[str]:
+    """The `period` partitions whose files Delta commit `version` adds or removes."""
+    log = path / "_delta_log" / f"{version:020d}.json"
+    actions = [json.loads(line) for line in log.read_text().splitlines()]
+    return {action[kind]["partitionValues"]["period"] for action in actions for kind in ("add", "remove")
+            if kind in action}
 
 
 def test_refresh_rewrites_the_changed_periods_only_and_equals_a_full_rebuild(run):
@@ -148,23 +168,28 @@ def test_failure_labels_from_a_late_opening(run):
     assert run["rows"][(BETA, D(2022, 4, 1))]["failure_24m"] is None
 
 
-def test_a_perimeter_change_before_the_refresh_window_is_detected(spark):
-    panel = spark.createDataFrame(
-        [(ACME, D(2021, 1, 1)), (ACME, D(2021, 2, 1)), (BETA, D(2021, 2, 1))], "siren string, period date")
-    same = spark.createDataFrame([(ACME, D(2021, 1, 1)), (BETA, D(2021, 2, 1))], "siren string, first_period date")
-    assert not build_panel.firms_changed(panel, same, before=D(2021, 3, 1))
-    # a firm entering from the refreshed periods on is written by the refresh itself
-    entering_late = same.union(spark.createDataFrame([(NEWCO, D(2021, 3, 1))], same.schema))
-    assert not build_panel.firms_changed(panel, entering_late, before=D(2021, 3, 1))
-    entering_early = same.union(spark.createDataFrame([(NEWCO, D(2021, 1, 1))], same.schema))
-    assert build_panel.firms_changed(panel, entering_early, before=D(2021, 3, 1))
-    assert build_panel.firms_changed(panel, same.filter(F.col("siren") == ACME), before=D(2021, 3, 1))
+def test_a_batch_crossing_the_threshold_rewrites_its_window_only_and_equals_a_full_rebuild(run):
+    # Batch 2404: SMALL shows 12 employees for the first time, NEWCO falls to 9. The perimeter of
+    # earlier months stands, so the refresh rewrites the 24 months the labels reach back, no more.
+    window = D(2022, 4, 1)
+    assert window.isoformat() in run["appended_predicate"]
+    assert min(run["appended_periods"]) == window.isoformat()
+    assert_df_equality(run["appended"], run["appended_rebuilt"], ignore_row_order=True)
+    appended = {(r["siren"], r["period"]): r for r in run["appended"].collect()}
+    assert [period for siren, period in appended if siren == SMALL] == [D(2024, 4, 1)]  # from when 12 is known
+    assert appended[(NEWCO, D(2024, 4, 1))]["headcount"] == 9  # still in: it reached 10 in the last 10 years
+    before = run["rebuilt"].select("siren", "period")
+    assert_df_equality(before, run["appended"].filter(F.col("period") <= LAST_MONTH).select("siren", "period"),
+                       ignore_row_order=True)
 
 
 @pytest.mark.slow
 def test_generated_delivery_every_firm_month_of_the_perimeter_and_its_failures(spark, tmp_path):
     params = replace(params_from_conf(load_config(), firms=60, months=27, start="2020-01", seed=3, history_months=24),
                      dirty_rate=0.0)  # a history batch, then three monthly ones
+    # Small firms start growing often here, so that some cross 10 employees during the delivery.
+    growth = {**params.economy["small_growth"], "onset_per_month": 0.1}
+    params = replace(params, economy={**params.economy, "small_growth": growth})
     generate(params, tmp_path / "raw", tmp_path / "truth")
     args = _args(tmp_path)
     assert ingest.main([*args, "--raw-dir", str(tmp_path / "raw")]) == 0
@@ -172,13 +197,20 @@ def test_generated_delivery_every_firm_month_of_the_perimeter_and_its_failures(s
     panel = delta_io.read(spark, tmp_path / "lake" / "panel").select("siren", "period", "failure_date").toPandas()
 
     truth = pd.read_csv(tmp_path / "truth" / "firms.csv", dtype=str).assign(siren=lambda t: t.siren.str.zfill(9))
-    inside = truth[truth.perimeter == "true"].set_index("siren")
-    assert set(panel.siren) == set(inside.index)
     first_month, last_month = params.start, panel.period.max()
-    created = pd.to_datetime(inside.created_date).dt.date.map(lambda d: max(d.replace(day=1), first_month))
-    expected_rows = sum(len(month_range(first, last_month)) for first in created)
-    assert len(panel) == expected_rows
+    # Drawn in the perimeter: in from its creation (or the first month). A small firm that grows
+    # across 10 employees: from when that month's headcount is published (its month + its delay).
+    inside = truth[truth.perimeter == "true"]
+    grown = truth[(truth.perimeter_reason == "small") & truth.large_month.notna()]
+    first_rows = {
+        **{s: max(D.fromisoformat(c).replace(day=1), first_month) for s, c in zip(inside.siren, inside.created_date)},
+        **{s: add_months(D.fromisoformat(m), int(delay))
+           for s, m, delay in zip(grown.siren, grown.large_month, grown.headcount_delay)},
+    }
+    first_rows = {siren: first for siren, first in first_rows.items() if first <= last_month}
+    assert len(grown) and panel.groupby("siren").period.min().to_dict() == first_rows
+    assert len(panel) == sum(len(month_range(first, last_month)) for first in first_rows.values())
     failed = panel.dropna(subset=["failure_date"]).groupby("siren").failure_date.first()
-    truth_failed = inside.failure_month.dropna()
-    truth_failed = truth_failed[pd.to_datetime(truth_failed).dt.date <= last_month]
+    truth_failed = truth.set_index("siren").failure_month.dropna()
+    truth_failed = truth_failed[truth_failed.index.isin(first_rows) & (pd.to_datetime(truth_failed).dt.date <= last_month)]
     assert failed.map(lambda d: d.replace(day=1).isoformat()).to_dict() == truth_failed.to_dict()

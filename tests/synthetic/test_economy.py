@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from features.calendar import add_months
-from tests.synthetic.files import clean_records, frame, is_valid_date, parse_date
+from tests.synthetic.files import clean_records, frame, is_valid_date, parse_date, parse_period
 
 # A delivery of 2,000 firms over four years, generated once (about ten seconds).
 pytestmark = pytest.mark.slow
@@ -25,11 +25,12 @@ def perimeter(firms) -> pd.DataFrame:
     return firms[firms.perimeter == "true"]
 
 
-def _max_headcount(raw) -> dict[str, int]:
-    """Largest company headcount each SIREN ever shows in the company files."""
+def _company_headcount(raw) -> pd.DataFrame:
+    """Company headcount by SIREN (rows) and month (columns, first days): the largest any batch shows."""
     rows = frame(raw, "headcount_company")
     months = rows.filter(regex="^eff").apply(lambda c: pd.to_numeric(c.str.replace(" ", ""), errors="coerce"))
-    return months.max(axis=1).fillna(0).astype(int).groupby(rows.siren).max().to_dict()
+    months.columns = [parse_period(name[3:]) for name in months.columns]
+    return months.groupby(rows.siren).max()
 
 
 def test_perimeter_mix(calibration, firms, perimeter):
@@ -48,12 +49,29 @@ def test_perimeter_mix(calibration, firms, perimeter):
 
 
 def test_headcount_files_agree_with_the_perimeter(calibration, firms):
-    largest = _max_headcount(calibration.raw)
-    small = firms[firms.perimeter_reason == "small"].siren
+    largest = _company_headcount(calibration.raw).max(axis=1).fillna(0).to_dict()
+    small = firms[(firms.perimeter_reason == "small") & (firms.large_month == "")].siren
     assert all(largest.get(s, 0) < 10 for s in small)
-    # Every perimeter firm shows 10 or more employees in some month (bar the odd dirty row).
-    inside = firms[firms.perimeter == "true"].siren
-    assert sum(largest.get(s, 0) >= 10 for s in inside) >= len(inside) - 3
+    # Every perimeter firm shows 10 or more employees in some month (bar the odd dirty row), from
+    # its first month.
+    inside = firms[firms.perimeter == "true"]
+    assert sum(largest.get(s, 0) >= 10 for s in inside.siren) >= len(inside) - 3
+    first = inside.created_date.map(lambda d: max(dt.date.fromisoformat(d).replace(day=1), calibration.params.start))
+    assert (inside.large_month == first.map(dt.date.isoformat)).all()
+
+
+def test_some_small_firms_grow_across_10_employees(calibration, firms):
+    small = firms[firms.perimeter_reason == "small"]
+    grown = small[small.large_month != ""]
+    # About 2% a year start growing; most of those cross 10 within the four years.
+    assert 0.02 <= len(grown) / len(small) <= 0.15
+    assert (grown.growth_onset_month != "").all() and (grown.growth_onset_month < grown.large_month).all()
+    # The files show the crossing in its month, once published (6 months of delay at most).
+    headcount = _company_headcount(calibration.raw)
+    published = grown[grown.large_month <= add_months(calibration.params.end, -6).isoformat()]
+    assert len(published)
+    crossings = [headcount.loc[s][headcount.loc[s] >= 10].index.min() for s in published.siren]
+    assert crossings == [dt.date.fromisoformat(m) for m in published.large_month]
 
 
 def test_sizes_and_regions_follow_public_figures(perimeter):
