@@ -18,7 +18,7 @@ from jobs.cli import base_parser, config_from_args, progress, run
 from jobs.config import PROJECT_ROOT
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
-from training.trainer import FeatureSpec, train_horizon
+from training.trainer import FeatureSpec, TrainingContext, train_horizon
 
 
 def git_commit() -> str:
@@ -66,10 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         tags = {}
 
     panel = delta_io.read(spark, panel_path, version=version)
-    commit = git_commit()
+    context = TrainingContext(version, git_commit(), conf, tags)
     for horizon in horizons:
         with progress(f"train {horizon}m") as counts:
-            result = train_horizon(panel, horizon, spec, settings, client, version, commit, conf, tags)
+            result = train_horizon(panel, horizon, spec, settings, client, context)
             counts.update(
                 panel_version=version,
                 **{f"{split}_rows": c["rows"] for split, c in result.counts.items()},

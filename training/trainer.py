@@ -67,6 +67,17 @@ class FeatureSpec:
 
 
 @dataclass(frozen=True)
+class TrainingContext:
+    """Where a training's inputs come from, recorded on each parent run: the panel's Delta version,
+    the code's git commit, the whole configuration (logged as config.json) and extra run tags."""
+
+    panel_version: int
+    git_commit: str
+    config: Mapping
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class HorizonResult:
     """What a horizon's training produced: its run, registered version and headline test metrics."""
 
@@ -315,10 +326,7 @@ def train_horizon(
     spec: FeatureSpec,
     settings: Mapping,
     client: MlflowClient,
-    panel_version: int,
-    git_commit: str,
-    config: Mapping,
-    tags: Mapping[str, str] | None = None,
+    context: TrainingContext,
 ) -> HorizonResult:
     """Train, evaluate, log, register and maybe promote the model of `horizon` on `panel`.
 
@@ -331,15 +339,15 @@ def train_horizon(
         train = training_sample(data, label, settings)
     valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS[1:])
     with mlflow.start_run(run_name=name) as run:
-        mlflow.set_tags({"horizon": str(horizon), "model_name": name, **(tags or {})})
+        mlflow.set_tags({"horizon": str(horizon), "model_name": name, **context.tags})
         mlflow.log_params({
-            "horizon": horizon, "panel_version": panel_version, "git_commit": git_commit, "label": label,
+            "horizon": horizon, "panel_version": context.panel_version, "git_commit": context.git_commit, "label": label,
             "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
             **windows.as_params(),
         })
-        mlflow.log_dict(dict(config), "config.json")
+        mlflow.log_dict(dict(context.config), "config.json")
         mlflow.log_dict(
-            {"horizon": horizon, "panel_version": panel_version, "features": asdict(spec), "training": dict(settings)},
+            {"horizon": horizon, "panel_version": context.panel_version, "features": asdict(spec), "training": dict(settings)},
             "training_spec.json",
         )
         for split, values in counts.items():

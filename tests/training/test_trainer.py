@@ -8,7 +8,7 @@ from jobs.config import Config
 from jobs.tracking import configure_mlflow
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
 from training.registry import CHALLENGER, CHAMPION, version_by_alias
-from training.trainer import FeatureSpec, candidate_weight, train_horizon
+from training.trainer import FeatureSpec, TrainingContext, candidate_weight, train_horizon
 
 STRONG = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
 WEAK = FeatureSpec(["noise"], {"noise": 0.0}, {"noise": "profile"})  # no signal at all
@@ -32,7 +32,7 @@ def trained(spark, store, conf):
     settings = tiny_settings(conf["training"])
 
     def train(spec):
-        return train_horizon(panel, 12, spec, settings, store, 7, "abc123", {"training": settings})
+        return train_horizon(panel, 12, spec, settings, store, TrainingContext(7, "abc123", {"training": settings}))
 
     return train(WEAK), train(STRONG)
 
