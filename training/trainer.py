@@ -91,6 +91,32 @@ class HorizonResult:
     counts: dict[str, dict[str, float]]
 
 
+@dataclass(frozen=True)
+class HorizonData:
+    """The prepared data of one horizon (see split_and_sample)."""
+
+    rows: DataFrame  # labelled live rows in their split, every panel column (what a champion may read)
+    windows: SplitWindows
+    data: DataFrame  # `rows` reduced to the columns training reads, cached
+    counts: dict[str, dict[str, float]]  # rows, positives, positive rate per split of `data`
+    train: DataFrame  # the training sample, with sample weights, cached (see training_sample)
+    valid: DataFrame
+    test: DataFrame
+
+    @property
+    def horizon(self) -> int:
+        return self.windows.horizon
+
+    @property
+    def label(self) -> str:
+        return label_column(self.horizon)
+
+    def unpersist(self) -> None:
+        """Release the cached frames."""
+        self.train.unpersist()
+        self.data.unpersist()
+
+
 def label_column(horizon: int) -> str:
     """The panel's label column of a horizon."""
     return f"failure_{horizon}m"
@@ -320,6 +346,20 @@ def training_sample(data: DataFrame, label: str, settings: Mapping) -> DataFrame
     ).cache()
 
 
+def split_and_sample(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping) -> HorizonData:
+    """The data of `horizon` on `panel`: its labelled live rows split by window and firm, reduced to
+    training's columns, counted, and the training sample the models fit on (see HorizonData; the
+    caller unpersists it).
+
+    Raises a ValueError naming the split when one has too few positives.
+    """
+    rows, windows = split_rows(panel, horizon, spec, settings)
+    data, counts = prepare(rows, horizon, windows, spec, settings)
+    train = training_sample(data, label_column(horizon), settings)
+    valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS[1:])
+    return HorizonData(rows=rows, windows=windows, data=data, counts=counts, train=train, valid=valid, test=test)
+
+
 def train_horizon(
     panel: DataFrame,
     horizon: int,
@@ -334,76 +374,81 @@ def train_horizon(
     """
     spark, label, name = panel.sparkSession, label_column(horizon), model_name(horizon)
     with stage(spark, f"train {name}: split"):
-        rows, windows = split_rows(panel, horizon, spec, settings)
-        data, counts = prepare(rows, horizon, windows, spec, settings)
-        train = training_sample(data, label, settings)
-    valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS[1:])
-    with mlflow.start_run(run_name=name) as run:
-        mlflow.set_tags({"horizon": str(horizon), "model_name": name, **context.tags})
-        mlflow.log_params({
-            "horizon": horizon, "panel_version": context.panel_version, "git_commit": context.git_commit, "label": label,
-            "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
-            **windows.as_params(),
-        })
-        mlflow.log_dict(dict(context.config), "config.json")
-        mlflow.log_dict(
-            {"horizon": horizon, "panel_version": context.panel_version, "features": asdict(spec), "training": dict(settings)},
-            "training_spec.json",
-        )
-        for split, values in counts.items():
-            _log_metrics(values, prefix=f"{split}_")
+        data = split_and_sample(panel, horizon, spec, settings)
+    try:
+        with mlflow.start_run(run_name=name) as run:
+            mlflow.set_tags({"horizon": str(horizon), "model_name": name, **context.tags})
+            mlflow.log_params({
+                "horizon": horizon, "panel_version": context.panel_version, "git_commit": context.git_commit,
+                "label": label, "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
+                **data.windows.as_params(),
+            })
+            mlflow.log_dict(dict(context.config), "config.json")
+            mlflow.log_dict(
+                {"horizon": horizon, "panel_version": context.panel_version, "features": asdict(spec),
+                 "training": dict(settings)},
+                "training_spec.json",
+            )
+            for split, values in data.counts.items():
+                _log_metrics(values, prefix=f"{split}_")
 
-        start = time.monotonic()
-        with stage(spark, f"train {name}: search"):
-            model, params, valid_auc_pr = search(train, valid, spec, label, settings, counts["train"])
-            thresholds, _ = _choose_thresholds(_score(model, valid), label, settings)
-        training_seconds = time.monotonic() - start
-        weight = candidate_weight(params, counts["train"])
-        mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": weight,
-                           **{f"threshold_{k}": v for k, v in thresholds.items()}})
-        _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": training_seconds})
+            start = time.monotonic()
+            with stage(spark, f"train {name}: search"):
+                model, params, valid_auc_pr = search(
+                    data.train, data.valid, spec, label, settings, data.counts["train"]
+                )
+                thresholds, _ = _choose_thresholds(_score(model, data.valid), label, settings)
+            training_seconds = time.monotonic() - start
+            weight = candidate_weight(params, data.counts["train"])
+            mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": weight,
+                               **{f"threshold_{k}": v for k, v in thresholds.items()}})
+            _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": training_seconds})
 
-        with stage(spark, f"train {name}: evaluate"):
-            scored = _score(model, test).cache()  # read by the metrics, the lead times and the lift intervals
-            test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
-            _log_metrics(test_summary, prefix="test_")
-            weighted_train = train.transform(add_class_weight, label, weight, WEIGHT_COL)
-            baselines, baseline_curves, baseline_scored = _baselines(weighted_train, valid, test, spec, label, settings)
-            for baseline, values in baselines.items():
-                _log_metrics(values, prefix=f"baseline_{baseline}_test_")
-            lifts = lift_intervals(scored, baseline_scored, label, settings)
-            _log_metrics(lifts, prefix="test_")
-            _log_test_artifacts(scored, label, thresholds, settings, {"GBT": test_curve, **baseline_curves},
-                                histogram, model, spec, horizon)
+            with stage(spark, f"train {name}: evaluate"):
+                # Read by the metrics, the lead times and the lift intervals.
+                scored = _score(model, data.test).cache()
+                test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
+                _log_metrics(test_summary, prefix="test_")
+                weighted_train = data.train.transform(add_class_weight, label, weight, WEIGHT_COL)
+                baselines, baseline_curves, baseline_scored = _baselines(
+                    weighted_train, data.valid, data.test, spec, label, settings
+                )
+                for baseline, values in baselines.items():
+                    _log_metrics(values, prefix=f"baseline_{baseline}_test_")
+                lifts = lift_intervals(scored, baseline_scored, label, settings)
+                _log_metrics(lifts, prefix="test_")
+                _log_test_artifacts(scored, label, thresholds, settings, {"GBT": test_curve, **baseline_curves},
+                                    histogram, model, spec, horizon)
 
-        baseline_auc_pr = {baseline: values["auc_pr"] for baseline, values in baselines.items()}
-        beats = all(test_summary["auc_pr"] > value for value in baseline_auc_pr.values())
-        mlflow.set_tag("beats_baselines", str(beats).lower())
-        low = settings["metrics"]["bootstrap"]["quantiles"][0]
-        if not beats:
-            log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
-                        name, test_summary["auc_pr"], baseline_auc_pr)
-        elif lifts[f"auc_pr_lift_over_logistic_p{round(low * 100):02d}"] <= 0:
-            log.warning("%s: the GBT's lead over the logistic baseline (%.4f AUC-PR) is within the test "
-                        "split's noise (bootstrap over firms: %s)", name,
-                        test_summary["auc_pr"] - baseline_auc_pr["logistic"],
-                        {k: round(v, 4) for k, v in lifts.items() if "logistic" in k})
+            baseline_auc_pr = {baseline: values["auc_pr"] for baseline, values in baselines.items()}
+            beats = all(test_summary["auc_pr"] > value for value in baseline_auc_pr.values())
+            mlflow.set_tag("beats_baselines", str(beats).lower())
+            low = settings["metrics"]["bootstrap"]["quantiles"][0]
+            if not beats:
+                log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
+                            name, test_summary["auc_pr"], baseline_auc_pr)
+            elif lifts[f"auc_pr_lift_over_logistic_p{round(low * 100):02d}"] <= 0:
+                log.warning("%s: the GBT's lead over the logistic baseline (%.4f AUC-PR) is within the test "
+                            "split's noise (bootstrap over firms: %s)", name,
+                            test_summary["auc_pr"] - baseline_auc_pr["logistic"],
+                            {k: round(v, 4) for k, v in lifts.items() if "logistic" in k})
 
-        with stage(spark, f"train {name}: register"):
-            model_uri = _log_model(model, test, spec, settings)
-            version = register_challenger(client, name, model_uri, run.info.run_id)
-            panel_test = rows.filter(F.col(SPLIT_COL) == "test")
-            champion_auc_pr = _champion_auc_pr(client, name, panel_test, label, settings)
-            promoted = should_promote(test_summary["auc_pr"], champion_auc_pr)
-            if champion_auc_pr is not None:
-                _log_metrics({"champion_test_auc_pr": champion_auc_pr})
-            if promoted:
-                promote(client, name, version.version)
-            mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
-    scored.unpersist()
-    train.unpersist()
-    data.unpersist()
+            with stage(spark, f"train {name}: register"):
+                model_uri = _log_model(model, data.test, spec, settings)
+                version = register_challenger(client, name, model_uri, run.info.run_id)
+                panel_test = data.rows.filter(F.col(SPLIT_COL) == "test")
+                champion_auc_pr = _champion_auc_pr(client, name, panel_test, label, settings)
+                promoted = should_promote(test_summary["auc_pr"], champion_auc_pr)
+                if champion_auc_pr is not None:
+                    _log_metrics({"champion_test_auc_pr": champion_auc_pr})
+                if promoted:
+                    promote(client, name, version.version)
+                mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
+        scored.unpersist()
+    finally:
+        data.unpersist()
     return HorizonResult(
         horizon=horizon, run_id=run.info.run_id, version=str(version.version), promoted=promoted,
-        beats_baselines=beats, test_auc_pr=test_summary["auc_pr"], baseline_auc_pr=baseline_auc_pr, counts=counts,
+        beats_baselines=beats, test_auc_pr=test_summary["auc_pr"], baseline_auc_pr=baseline_auc_pr,
+        counts=data.counts,
     )

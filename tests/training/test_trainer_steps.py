@@ -1,0 +1,50 @@
+"""The steps of a horizon's training, each on its own, on the tiny panel's 12-month data."""
+import pytest
+from pyspark.sql import functions as F
+
+from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
+from training.trainer import SPLIT_COL, WEIGHT_COL, FeatureSpec, split_and_sample
+
+SPEC = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
+
+
+@pytest.fixture(scope="module")
+def settings(conf):
+    return tiny_settings(conf["training"])
+
+
+@pytest.fixture(scope="module")
+def data(spark, settings):
+    """The tiny panel's 12-month data; its cached frames are released afterwards."""
+    panel = tiny_panel(spark).cache()  # local rows: computed once, not per Spark job
+    prepared = split_and_sample(panel, 12, SPEC, settings)
+    yield prepared
+    prepared.unpersist()
+    panel.unpersist()
+
+
+def _firms(frame):
+    return {row.siren for row in frame.select("siren").distinct().collect()}
+
+
+def test_split_and_sample_keeps_firms_apart_and_counts_its_frames(data, settings):
+    train, valid, test = _firms(data.train), _firms(data.valid), _firms(data.test)
+    assert train and valid and test
+    assert not train & valid and not train & test and not valid & test
+    assert data.windows.horizon == data.horizon == 12 and data.label == "failure_12m"
+    for split, frame in (("valid", data.valid), ("test", data.test)):
+        assert data.counts[split]["rows"] == frame.count()
+        assert data.counts[split]["positives"] == frame.filter(F.col(data.label) == 1).count()
+    assert data.counts["train"]["rows"] == data.data.filter(F.col(SPLIT_COL) == "train").count()
+    assert data.rows.count() == data.data.count() == sum(c["rows"] for c in data.counts.values())
+
+    # The sample: every positive of the training split at weight 1, a share of its negatives weighted up.
+    fraction = settings["negative_fraction"]
+    sample = {row[data.label]: row for row in data.train.groupBy(data.label).agg(
+        F.count(F.lit(1)).alias("rows"), F.min(WEIGHT_COL).alias("low"), F.max(WEIGHT_COL).alias("high")
+    ).collect()}
+    positives, negatives = sample[1], sample[0]
+    assert positives["rows"] == data.counts["train"]["positives"] and positives["low"] == positives["high"] == 1.0
+    assert 0 < negatives["rows"] < data.counts["train"]["rows"] - data.counts["train"]["positives"]
+    assert negatives["low"] == negatives["high"] == 1 / fraction
+    assert data.data.is_cached and data.train.is_cached
