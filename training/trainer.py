@@ -117,6 +117,18 @@ class HorizonData:
         self.data.unpersist()
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """The GBT a search chose (see search)."""
+
+    model: PipelineModel
+    params: dict[str, Any]  # its grid candidate: tree parameters and positive_weight setting
+    positive_weight: float  # that setting resolved on the training split's counts
+    thresholds: dict[str, float]  # alert thresholds by name, chosen on validation
+    valid_auc_pr: float
+    seconds: float  # fitting every candidate and choosing the thresholds
+
+
 def label_column(horizon: int) -> str:
     """The panel's label column of a horizon."""
     return f"failure_{horizon}m"
@@ -131,11 +143,15 @@ def _score(model: PipelineModel, rows: DataFrame) -> DataFrame:
     return model.transform(rows).transform(with_positive_probability, SCORE_COL)
 
 
-def _choose_thresholds(valid_scored: DataFrame, label: str, settings: Mapping) -> tuple[dict[str, float], metrics.Curve]:
+def _curve(scored: DataFrame, label: str, settings: Mapping) -> metrics.Curve:
     bins = settings["metrics"]["score_bins"]
-    valid_curve = metrics.curve(metrics.score_histogram(valid_scored, SCORE_COL, label, bins), bins)
+    return metrics.curve(metrics.score_histogram(scored, SCORE_COL, label, bins), bins)
+
+
+def _choose_thresholds(valid_scored: DataFrame, label: str, settings: Mapping) -> dict[str, float]:
+    valid_curve = _curve(valid_scored, label, settings)
     betas = settings["thresholds"]
-    return {name: metrics.best_fbeta_threshold(valid_curve, beta) for name, beta in betas.items()}, valid_curve
+    return {name: metrics.best_fbeta_threshold(valid_curve, beta) for name, beta in betas.items()}
 
 
 def _evaluate(scored: DataFrame, label: str, thresholds: Mapping[str, float], settings: Mapping, by_region: bool):
@@ -155,21 +171,18 @@ def candidate_weight(candidate: Mapping[str, Any], train_counts: Mapping[str, fl
     return positive_weight(candidate["positive_weight"], train_counts["rows"], train_counts["positives"])
 
 
-def search(
-    train: DataFrame, valid: DataFrame, spec: FeatureSpec, label: str, settings: Mapping,
-    train_counts: Mapping[str, float],
-) -> tuple[PipelineModel, dict[str, Any], float]:
+def _best_candidate(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> tuple[PipelineModel, dict, float]:
     """Fit one GBT per grid candidate (one nested MLflow run each); return the best on validation
-    AUC-PR, its parameters and its validation AUC-PR.
+    AUC-PR, its candidate and its validation AUC-PR.
 
-    `train` carries sample weights (see downsample_negatives); each candidate multiplies its
-    positives' weight by the candidate's `positive_weight`.
+    The training sample carries sample weights (see downsample_negatives); each candidate
+    multiplies its positives' weight by the candidate's `positive_weight`.
     """
-    bins = settings["metrics"]["score_bins"]
+    label = data.label
     best: tuple[PipelineModel, dict, float] | None = None
     for index, candidate in enumerate(grid_candidates(settings["search"])):
         with mlflow.start_run(run_name=f"gbt_candidate_{index}", nested=True):
-            weight = candidate_weight(candidate, train_counts)
+            weight = candidate_weight(candidate, data.counts["train"])
             mlflow.log_params({**candidate, "positive_weight_value": weight})
             start = time.monotonic()
             trees = {key: value for key, value in candidate.items() if key != "positive_weight"}
@@ -177,10 +190,9 @@ def search(
                 spec.names, spec.fill_values, trees, label, WEIGHT_COL, settings["seed"],
                 settings["max_bins"], settings["missing_placeholder"],
             )
-            model = pipeline.fit(train.transform(add_class_weight, label, weight, WEIGHT_COL))
+            model = pipeline.fit(data.train.transform(add_class_weight, label, weight, WEIGHT_COL))
             fit_seconds = time.monotonic() - start
-            valid_curve = metrics.curve(metrics.score_histogram(_score(model, valid), SCORE_COL, label, bins), bins)
-            auc_pr = metrics.average_precision(valid_curve)
+            auc_pr = metrics.average_precision(_curve(_score(model, data.valid), label, settings))
             mlflow.log_metrics({"valid_auc_pr": auc_pr, "fit_seconds": fit_seconds})
             log.info("candidate %d %s: valid AUC-PR %.4f in %.1fs", index, candidate, auc_pr, fit_seconds)
             if best is None or auc_pr > best[2]:
@@ -188,6 +200,27 @@ def search(
     if best is None:
         raise ValueError("training.search is empty: no candidate to fit")
     return best
+
+
+def search(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> SearchResult:
+    """The best GBT of the search grid on validation AUC-PR (one nested MLflow run per candidate),
+    with its alert thresholds chosen on validation (see SearchResult).
+
+    Logs the choice on the active run: `gbt_<param>`, `positive_weight` and `threshold_<name>`
+    params, `valid_auc_pr` and `training_seconds` metrics.
+    """
+    start = time.monotonic()
+    model, params, valid_auc_pr = _best_candidate(data, spec, settings)
+    thresholds = _choose_thresholds(_score(model, data.valid), data.label, settings)
+    seconds = time.monotonic() - start
+    result = SearchResult(
+        model=model, params=params, positive_weight=candidate_weight(params, data.counts["train"]),
+        thresholds=thresholds, valid_auc_pr=valid_auc_pr, seconds=seconds,
+    )
+    mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": result.positive_weight,
+                       **{f"threshold_{k}": v for k, v in thresholds.items()}})
+    _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": seconds})
+    return result
 
 
 def importances(model: PipelineModel, spec: FeatureSpec) -> tuple[pd.Series, pd.Series]:
@@ -243,7 +276,7 @@ def _baselines(train, valid, test, spec, label, settings):
     logistic = logistic_pipeline(
         spec.names, spec.fill_values, label, WEIGHT_COL, lr["max_iter"], lr["reg_param"], settings["missing_placeholder"]
     ).fit(train)
-    thresholds, _ = _choose_thresholds(_score(logistic, valid), label, settings)
+    thresholds = _choose_thresholds(_score(logistic, valid), label, settings)
     lr_scored = _score(logistic, test)
     lr_summary, lr_curve, _ = _evaluate(lr_scored, label, thresholds, settings, by_region=False)
     return (
@@ -392,24 +425,16 @@ def train_horizon(
             for split, values in data.counts.items():
                 _log_metrics(values, prefix=f"{split}_")
 
-            start = time.monotonic()
             with stage(spark, f"train {name}: search"):
-                model, params, valid_auc_pr = search(
-                    data.train, data.valid, spec, label, settings, data.counts["train"]
-                )
-                thresholds, _ = _choose_thresholds(_score(model, data.valid), label, settings)
-            training_seconds = time.monotonic() - start
-            weight = candidate_weight(params, data.counts["train"])
-            mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": weight,
-                               **{f"threshold_{k}": v for k, v in thresholds.items()}})
-            _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": training_seconds})
+                searched = search(data, spec, settings)
+            model, thresholds = searched.model, searched.thresholds
 
             with stage(spark, f"train {name}: evaluate"):
                 # Read by the metrics, the lead times and the lift intervals.
                 scored = _score(model, data.test).cache()
                 test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
                 _log_metrics(test_summary, prefix="test_")
-                weighted_train = data.train.transform(add_class_weight, label, weight, WEIGHT_COL)
+                weighted_train = data.train.transform(add_class_weight, label, searched.positive_weight, WEIGHT_COL)
                 baselines, baseline_curves, baseline_scored = _baselines(
                     weighted_train, data.valid, data.test, spec, label, settings
                 )

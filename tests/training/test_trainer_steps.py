@@ -1,9 +1,10 @@
 """The steps of a horizon's training, each on its own, on the tiny panel's 12-month data."""
+import mlflow
 import pytest
 from pyspark.sql import functions as F
 
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
-from training.trainer import SPLIT_COL, WEIGHT_COL, FeatureSpec, split_and_sample
+from training.trainer import SPLIT_COL, WEIGHT_COL, FeatureSpec, candidate_weight, search, split_and_sample
 
 SPEC = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
 
@@ -21,6 +22,14 @@ def data(spark, settings):
     yield prepared
     prepared.unpersist()
     panel.unpersist()
+
+
+@pytest.fixture(scope="module")
+def searched(store, data, settings):
+    """The search on the tiny data, in a run of its own: (run, result)."""
+    with mlflow.start_run(run_name="search") as run:
+        result = search(data, SPEC, settings)
+    return mlflow.get_run(run.info.run_id), result
 
 
 def _firms(frame):
@@ -48,3 +57,21 @@ def test_split_and_sample_keeps_firms_apart_and_counts_its_frames(data, settings
     assert 0 < negatives["rows"] < data.counts["train"]["rows"] - data.counts["train"]["positives"]
     assert negatives["low"] == negatives["high"] == 1 / fraction
     assert data.data.is_cached and data.train.is_cached
+
+
+def test_search_keeps_the_best_candidate_and_logs_its_choice(searched, data):
+    run, result = searched
+    candidates = mlflow.search_runs(
+        experiment_ids=[run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    assert len(candidates) == 2  # the tiny grid: positive_weight 1 and balanced
+    assert result.valid_auc_pr == candidates["metrics.valid_auc_pr"].max()
+    assert result.positive_weight == candidate_weight(result.params, data.counts["train"])
+    assert sorted(result.thresholds) == ["high", "moderate"] and all(0 < t <= 1 for t in result.thresholds.values())
+    assert result.model.stages[-2].getInputCols() == FEATURES + ["paydex_days_missing"]
+
+    params, metrics = run.data.params, run.data.metrics
+    assert params["gbt_positive_weight"] == str(result.params["positive_weight"])
+    assert float(params["positive_weight"]) == result.positive_weight
+    assert {name: float(params[f"threshold_{name}"]) for name in result.thresholds} == result.thresholds
+    assert metrics["valid_auc_pr"] == result.valid_auc_pr and metrics["training_seconds"] == result.seconds > 0
