@@ -129,6 +129,30 @@ class SearchResult:
     seconds: float  # fitting every candidate and choosing the thresholds
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A GBT's out-of-time test evaluation beside its baselines (see evaluate_against_baselines)."""
+
+    summary: dict[str, float]  # the GBT's test metrics (see metrics.summary)
+    curves: dict[str, metrics.Curve]  # test curves by plot legend: GBT, social debt rule, logistic
+    histogram: pd.DataFrame  # the GBT's test score histogram, by region
+    baselines: dict[str, dict[str, float]]  # the test metrics of each baseline: rule, logistic
+    lifts: dict[str, float]  # bootstrap quantiles of the GBT's AUC-PR lead (see lift_intervals)
+
+    @property
+    def test_auc_pr(self) -> float:
+        return self.summary["auc_pr"]
+
+    @property
+    def baseline_auc_pr(self) -> dict[str, float]:
+        return {name: values["auc_pr"] for name, values in self.baselines.items()}
+
+    @property
+    def beats_baselines(self) -> bool:
+        """True when the GBT's test AUC-PR is above every baseline's."""
+        return all(self.test_auc_pr > value for value in self.baseline_auc_pr.values())
+
+
 def label_column(horizon: int) -> str:
     """The panel's label column of a horizon."""
     return f"failure_{horizon}m"
@@ -305,6 +329,55 @@ def lift_intervals(scored: DataFrame, baselines: Mapping[str, DataFrame], label:
     return lifts
 
 
+def _warn_on_a_weak_lead(evaluation: Evaluation, name: str, settings: Mapping) -> None:
+    # Registration goes ahead either way (the champion comparison decides promotion): the warning
+    # is for whoever reads the run.
+    lifts, baseline_auc_pr = evaluation.lifts, evaluation.baseline_auc_pr
+    low = settings["metrics"]["bootstrap"]["quantiles"][0]
+    if not evaluation.beats_baselines:
+        log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
+                    name, evaluation.test_auc_pr, baseline_auc_pr)
+    elif lifts[f"auc_pr_lift_over_logistic_p{round(low * 100):02d}"] <= 0:
+        log.warning("%s: the GBT's lead over the logistic baseline (%.4f AUC-PR) is within the test "
+                    "split's noise (bootstrap over firms: %s)", name,
+                    evaluation.test_auc_pr - baseline_auc_pr["logistic"],
+                    {k: round(v, 4) for k, v in lifts.items() if "logistic" in k})
+
+
+def evaluate_against_baselines(
+    data: HorizonData, searched: SearchResult, spec: FeatureSpec, settings: Mapping
+) -> Evaluation:
+    """The searched GBT's out-of-time test metrics beside the social-debt rule's and a logistic
+    regression's (fitted on the GBT's training sample and class weight), with bootstrap intervals
+    of its lead (see Evaluation).
+
+    Logs on the active run: `test_*` and `baseline_<name>_test_*` metrics, the lift intervals, the
+    plots and tables of _log_test_artifacts and the `beats_baselines` tag; warns when the GBT does
+    not beat the baselines, or leads the logistic one within the test split's noise.
+    """
+    label, model, thresholds = data.label, searched.model, searched.thresholds
+    scored = _score(model, data.test).cache()  # read by the metrics, the lead times and the lift intervals
+    try:
+        summary, curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
+        _log_metrics(summary, prefix="test_")
+        weighted_train = data.train.transform(add_class_weight, label, searched.positive_weight, WEIGHT_COL)
+        baselines, baseline_curves, baseline_scored = _baselines(
+            weighted_train, data.valid, data.test, spec, label, settings
+        )
+        for baseline, values in baselines.items():
+            _log_metrics(values, prefix=f"baseline_{baseline}_test_")
+        lifts = lift_intervals(scored, baseline_scored, label, settings)
+        _log_metrics(lifts, prefix="test_")
+        curves = {"GBT": curve, **baseline_curves}
+        _log_test_artifacts(scored, label, thresholds, settings, curves, histogram, model, spec, data.horizon)
+    finally:
+        scored.unpersist()
+    evaluation = Evaluation(summary=summary, curves=curves, histogram=histogram, baselines=baselines, lifts=lifts)
+    mlflow.set_tag("beats_baselines", str(evaluation.beats_baselines).lower())
+    _warn_on_a_weak_lead(evaluation, model_name(data.horizon), settings)
+    return evaluation
+
+
 def _champion_auc_pr(client: MlflowClient, name: str, test: DataFrame, label: str, settings: Mapping) -> float | None:
     """Test AUC-PR of the current champion on `test` (the test rows with every panel column); None
     without a champion, or when it reads a column the panel no longer has."""
@@ -427,53 +500,25 @@ def train_horizon(
 
             with stage(spark, f"train {name}: search"):
                 searched = search(data, spec, settings)
-            model, thresholds = searched.model, searched.thresholds
 
             with stage(spark, f"train {name}: evaluate"):
-                # Read by the metrics, the lead times and the lift intervals.
-                scored = _score(model, data.test).cache()
-                test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
-                _log_metrics(test_summary, prefix="test_")
-                weighted_train = data.train.transform(add_class_weight, label, searched.positive_weight, WEIGHT_COL)
-                baselines, baseline_curves, baseline_scored = _baselines(
-                    weighted_train, data.valid, data.test, spec, label, settings
-                )
-                for baseline, values in baselines.items():
-                    _log_metrics(values, prefix=f"baseline_{baseline}_test_")
-                lifts = lift_intervals(scored, baseline_scored, label, settings)
-                _log_metrics(lifts, prefix="test_")
-                _log_test_artifacts(scored, label, thresholds, settings, {"GBT": test_curve, **baseline_curves},
-                                    histogram, model, spec, horizon)
-
-            baseline_auc_pr = {baseline: values["auc_pr"] for baseline, values in baselines.items()}
-            beats = all(test_summary["auc_pr"] > value for value in baseline_auc_pr.values())
-            mlflow.set_tag("beats_baselines", str(beats).lower())
-            low = settings["metrics"]["bootstrap"]["quantiles"][0]
-            if not beats:
-                log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
-                            name, test_summary["auc_pr"], baseline_auc_pr)
-            elif lifts[f"auc_pr_lift_over_logistic_p{round(low * 100):02d}"] <= 0:
-                log.warning("%s: the GBT's lead over the logistic baseline (%.4f AUC-PR) is within the test "
-                            "split's noise (bootstrap over firms: %s)", name,
-                            test_summary["auc_pr"] - baseline_auc_pr["logistic"],
-                            {k: round(v, 4) for k, v in lifts.items() if "logistic" in k})
+                evaluation = evaluate_against_baselines(data, searched, spec, settings)
 
             with stage(spark, f"train {name}: register"):
-                model_uri = _log_model(model, data.test, spec, settings)
+                model_uri = _log_model(searched.model, data.test, spec, settings)
                 version = register_challenger(client, name, model_uri, run.info.run_id)
                 panel_test = data.rows.filter(F.col(SPLIT_COL) == "test")
                 champion_auc_pr = _champion_auc_pr(client, name, panel_test, label, settings)
-                promoted = should_promote(test_summary["auc_pr"], champion_auc_pr)
+                promoted = should_promote(evaluation.test_auc_pr, champion_auc_pr)
                 if champion_auc_pr is not None:
                     _log_metrics({"champion_test_auc_pr": champion_auc_pr})
                 if promoted:
                     promote(client, name, version.version)
                 mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
-        scored.unpersist()
     finally:
         data.unpersist()
     return HorizonResult(
         horizon=horizon, run_id=run.info.run_id, version=str(version.version), promoted=promoted,
-        beats_baselines=beats, test_auc_pr=test_summary["auc_pr"], baseline_auc_pr=baseline_auc_pr,
-        counts=data.counts,
+        beats_baselines=evaluation.beats_baselines, test_auc_pr=evaluation.test_auc_pr,
+        baseline_auc_pr=evaluation.baseline_auc_pr, counts=data.counts,
     )

@@ -4,7 +4,15 @@ import pytest
 from pyspark.sql import functions as F
 
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
-from training.trainer import SPLIT_COL, WEIGHT_COL, FeatureSpec, candidate_weight, search, split_and_sample
+from training.trainer import (
+    SPLIT_COL,
+    WEIGHT_COL,
+    FeatureSpec,
+    candidate_weight,
+    evaluate_against_baselines,
+    search,
+    split_and_sample,
+)
 
 SPEC = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
 
@@ -30,6 +38,19 @@ def searched(store, data, settings):
     with mlflow.start_run(run_name="search") as run:
         result = search(data, SPEC, settings)
     return mlflow.get_run(run.info.run_id), result
+
+
+def _persistent_rdds(spark):
+    return set(spark.sparkContext._jsc.getPersistentRDDs().keys())
+
+
+@pytest.fixture(scope="module")
+def evaluated(spark, store, data, searched, settings):
+    """The evaluation of the searched GBT, in a run of its own: (run, evaluation, the RDDs it left cached)."""
+    before = _persistent_rdds(spark)
+    with mlflow.start_run(run_name="evaluate") as run:
+        evaluation = evaluate_against_baselines(data, searched[1], SPEC, settings)
+    return mlflow.get_run(run.info.run_id), evaluation, _persistent_rdds(spark) - before
 
 
 def _firms(frame):
@@ -75,3 +96,23 @@ def test_search_keeps_the_best_candidate_and_logs_its_choice(searched, data):
     assert float(params["positive_weight"]) == result.positive_weight
     assert {name: float(params[f"threshold_{name}"]) for name in result.thresholds} == result.thresholds
     assert metrics["valid_auc_pr"] == result.valid_auc_pr and metrics["training_seconds"] == result.seconds > 0
+
+
+def test_evaluation_reports_the_baselines_and_whether_the_gbt_beats_them(evaluated, data):
+    run, evaluation, left_cached = evaluated
+    assert sorted(evaluation.baselines) == ["logistic", "rule"]
+    assert evaluation.baseline_auc_pr == {name: values["auc_pr"] for name, values in evaluation.baselines.items()}
+    assert evaluation.beats_baselines == all(evaluation.test_auc_pr > v for v in evaluation.baseline_auc_pr.values())
+    assert evaluation.beats_baselines  # the tiny panel's planted signal is beyond the rule and the logistic
+    assert sorted(evaluation.curves) == ["GBT", "logistic", "social debt rule"]
+    assert evaluation.histogram["rows"].sum() == evaluation.summary["rows"] == data.counts["test"]["rows"]
+    assert not left_cached  # the scored test rows it cached are released
+
+    metrics, tags = run.data.metrics, run.data.tags
+    assert metrics["test_auc_pr"] == evaluation.test_auc_pr
+    logged_baselines = {name: metrics[f"baseline_{name}_test_auc_pr"] for name in evaluation.baselines}
+    assert logged_baselines == evaluation.baseline_auc_pr
+    assert {key: metrics[f"test_{key}"] for key in evaluation.lifts} == evaluation.lifts
+    assert tags["beats_baselines"] == "true"
+    plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "plots")}
+    assert "plots/pr_curve.png" in plots and "plots/lead_time.png" in plots
