@@ -153,6 +153,15 @@ class Evaluation:
         return all(self.test_auc_pr > value for value in self.baseline_auc_pr.values())
 
 
+@dataclass(frozen=True)
+class Registration:
+    """A registered version and what the champion comparison decided (see register_and_promote)."""
+
+    version: str
+    promoted: bool
+    champion_auc_pr: float | None  # the champion's test AUC-PR on the same rows; None without a comparable one
+
+
 def label_column(horizon: int) -> str:
     """The panel's label column of a horizon."""
     return f"failure_{horizon}m"
@@ -414,6 +423,32 @@ def _log_model(model: PipelineModel, test: DataFrame, spec: FeatureSpec, setting
     return info.model_uri
 
 
+def register_and_promote(
+    client: MlflowClient, data: HorizonData, model: PipelineModel, test_auc_pr: float, spec: FeatureSpec,
+    settings: Mapping,
+) -> Registration:
+    """Log `model` in the active run, register it as the horizon's challenger, and promote it to
+    champion when its `test_auc_pr` beats the current champion's on the same test rows (or there is
+    no comparable champion); returns the version and the decision.
+
+    Logs the `champion_test_auc_pr` metric (when there was a champion to compare) and the
+    `promoted` and `model_version` tags.
+    """
+    name = model_name(data.horizon)
+    model_uri = _log_model(model, data.test, spec, settings)
+    version = register_challenger(client, name, model_uri, mlflow.active_run().info.run_id)
+    # Every panel column: the champion may read features this training does not.
+    panel_test = data.rows.filter(F.col(SPLIT_COL) == "test")
+    champion_auc_pr = _champion_auc_pr(client, name, panel_test, data.label, settings)
+    promoted = should_promote(test_auc_pr, champion_auc_pr)
+    if champion_auc_pr is not None:
+        _log_metrics({"champion_test_auc_pr": champion_auc_pr})
+    if promoted:
+        promote(client, name, version.version)
+    mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
+    return Registration(version=str(version.version), promoted=promoted, champion_auc_pr=champion_auc_pr)
+
+
 def split_rows(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping) -> tuple[DataFrame, SplitWindows]:
     """The labelled live rows of a horizon in their split (every panel column, plus `split`) and the windows."""
     label, split = label_column(horizon), settings["split"]
@@ -505,20 +540,13 @@ def train_horizon(
                 evaluation = evaluate_against_baselines(data, searched, spec, settings)
 
             with stage(spark, f"train {name}: register"):
-                model_uri = _log_model(searched.model, data.test, spec, settings)
-                version = register_challenger(client, name, model_uri, run.info.run_id)
-                panel_test = data.rows.filter(F.col(SPLIT_COL) == "test")
-                champion_auc_pr = _champion_auc_pr(client, name, panel_test, label, settings)
-                promoted = should_promote(evaluation.test_auc_pr, champion_auc_pr)
-                if champion_auc_pr is not None:
-                    _log_metrics({"champion_test_auc_pr": champion_auc_pr})
-                if promoted:
-                    promote(client, name, version.version)
-                mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
+                registration = register_and_promote(
+                    client, data, searched.model, evaluation.test_auc_pr, spec, settings
+                )
     finally:
         data.unpersist()
     return HorizonResult(
-        horizon=horizon, run_id=run.info.run_id, version=str(version.version), promoted=promoted,
+        horizon=horizon, run_id=run.info.run_id, version=registration.version, promoted=registration.promoted,
         beats_baselines=evaluation.beats_baselines, test_auc_pr=evaluation.test_auc_pr,
         baseline_auc_pr=evaluation.baseline_auc_pr, counts=data.counts,
     )

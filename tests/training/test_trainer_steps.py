@@ -4,17 +4,21 @@ import pytest
 from pyspark.sql import functions as F
 
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
+from training.model import gbt_pipeline
+from training.registry import CHALLENGER, CHAMPION, version_by_alias
 from training.trainer import (
     SPLIT_COL,
     WEIGHT_COL,
     FeatureSpec,
     candidate_weight,
     evaluate_against_baselines,
+    register_and_promote,
     search,
     split_and_sample,
 )
 
 SPEC = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
+WEAK = FeatureSpec(["noise"], {"noise": 0.0}, {"noise": "profile"})  # no signal at all
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +120,29 @@ def test_evaluation_reports_the_baselines_and_whether_the_gbt_beats_them(evaluat
     assert tags["beats_baselines"] == "true"
     plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "plots")}
     assert "plots/pr_curve.png" in plots and "plots/lead_time.png" in plots
+
+
+def test_register_and_promote_promotes_a_better_model_and_not_a_worse_one(store, data, searched, evaluated, settings):
+    weak = gbt_pipeline(
+        WEAK.names, WEAK.fill_values, {"max_depth": 2, "max_iter": 3}, data.label, WEIGHT_COL, settings["seed"]
+    ).fit(data.train)
+    strong, strong_auc_pr = searched[1].model, evaluated[1].test_auc_pr
+
+    def register(model, test_auc_pr, spec):
+        with mlflow.start_run() as run:
+            registration = register_and_promote(store, data, model, test_auc_pr, spec, settings)
+        return registration, mlflow.get_run(run.info.run_id).data
+
+    first, _ = register(weak, 0.0, WEAK)
+    assert first.promoted and first.champion_auc_pr is None  # the first model of a name, whatever its score
+    better, better_run = register(strong, strong_auc_pr, SPEC)
+    weak_auc_pr = better.champion_auc_pr  # the weak champion, scored on the same test rows
+    assert better.promoted and weak_auc_pr < strong_auc_pr
+    assert better_run.metrics["champion_test_auc_pr"] == weak_auc_pr
+    assert better_run.tags["promoted"] == "true" and better_run.tags["model_version"] == better.version
+    worse, worse_run = register(weak, weak_auc_pr, WEAK)
+    assert not worse.promoted and worse.champion_auc_pr == strong_auc_pr
+    assert worse_run.tags["promoted"] == "false"
+
+    assert version_by_alias(store, "failure_12m", CHAMPION).version == int(better.version)
+    assert version_by_alias(store, "failure_12m", CHALLENGER).version == int(worse.version)
