@@ -1,5 +1,6 @@
-"""Training of one horizon, recorded in MLflow: split, search, thresholds, evaluation, baselines,
-registration and promotion.
+"""Training of one horizon, recorded in MLflow, in the steps train_horizon calls in order:
+split_and_sample (the out-of-time split and the training sample), search (the GBT grid and the alert
+thresholds), evaluate_against_baselines (test metrics, baselines, plots) and register_and_promote.
 
 The caller (jobs/train.py) points MLflow at its store and reads the panel at a known version; this
 module opens one parent run per horizon, with one nested run per search candidate.
@@ -18,7 +19,7 @@ import pandas as pd
 import pyspark
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
-from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -100,15 +101,17 @@ class HorizonData:
     data: DataFrame  # `rows` reduced to the columns training reads, cached
     counts: dict[str, dict[str, float]]  # rows, positives, positive rate per split of `data`
     train: DataFrame  # the training sample, with sample weights, cached (see training_sample)
-    valid: DataFrame
-    test: DataFrame
+    valid: DataFrame  # the validation split of `data`
+    test: DataFrame  # the test split of `data`
 
     @property
     def horizon(self) -> int:
+        """The horizon in months."""
         return self.windows.horizon
 
     @property
     def label(self) -> str:
+        """The horizon's label column."""
         return label_column(self.horizon)
 
     def unpersist(self) -> None:
@@ -141,10 +144,12 @@ class Evaluation:
 
     @property
     def test_auc_pr(self) -> float:
+        """The GBT's test AUC-PR."""
         return self.summary["auc_pr"]
 
     @property
     def baseline_auc_pr(self) -> dict[str, float]:
+        """Each baseline's test AUC-PR, by name."""
         return {name: values["auc_pr"] for name, values in self.baselines.items()}
 
     @property
@@ -501,6 +506,25 @@ def split_and_sample(panel: DataFrame, horizon: int, spec: FeatureSpec, settings
     return HorizonData(rows=rows, windows=windows, data=data, counts=counts, train=train, valid=valid, test=test)
 
 
+def _log_run_inputs(data: HorizonData, spec: FeatureSpec, settings: Mapping, context: TrainingContext) -> None:
+    # Everything a retrain needs (training_spec.json, see jobs/train.py --from-run) and the split's size.
+    horizon, name = data.horizon, model_name(data.horizon)
+    mlflow.set_tags({"horizon": str(horizon), "model_name": name, **context.tags})
+    mlflow.log_params({
+        "horizon": horizon, "panel_version": context.panel_version, "git_commit": context.git_commit,
+        "label": data.label, "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
+        **data.windows.as_params(),
+    })
+    mlflow.log_dict(dict(context.config), "config.json")
+    mlflow.log_dict(
+        {"horizon": horizon, "panel_version": context.panel_version, "features": asdict(spec),
+         "training": dict(settings)},
+        "training_spec.json",
+    )
+    for split, values in data.counts.items():
+        _log_metrics(values, prefix=f"{split}_")
+
+
 def train_horizon(
     panel: DataFrame,
     horizon: int,
@@ -509,29 +533,18 @@ def train_horizon(
     client: MlflowClient,
     context: TrainingContext,
 ) -> HorizonResult:
-    """Train, evaluate, log, register and maybe promote the model of `horizon` on `panel`.
+    """Train, evaluate, log, register and maybe promote the model of `horizon` on `panel`; returns
+    the summary of its run.
 
-    Opens a parent MLflow run named `failure_<h>m` in the current experiment; returns its summary.
+    split_and_sample, then in a parent MLflow run named `failure_<h>m` (current experiment): the
+    run's inputs, search, evaluate_against_baselines, register_and_promote.
     """
-    spark, label, name = panel.sparkSession, label_column(horizon), model_name(horizon)
+    spark, name = panel.sparkSession, model_name(horizon)
     with stage(spark, f"train {name}: split"):
         data = split_and_sample(panel, horizon, spec, settings)
     try:
         with mlflow.start_run(run_name=name) as run:
-            mlflow.set_tags({"horizon": str(horizon), "model_name": name, **context.tags})
-            mlflow.log_params({
-                "horizon": horizon, "panel_version": context.panel_version, "git_commit": context.git_commit,
-                "label": label, "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
-                **data.windows.as_params(),
-            })
-            mlflow.log_dict(dict(context.config), "config.json")
-            mlflow.log_dict(
-                {"horizon": horizon, "panel_version": context.panel_version, "features": asdict(spec),
-                 "training": dict(settings)},
-                "training_spec.json",
-            )
-            for split, values in data.counts.items():
-                _log_metrics(values, prefix=f"{split}_")
+            _log_run_inputs(data, spec, settings, context)
 
             with stage(spark, f"train {name}: search"):
                 searched = search(data, spec, settings)
