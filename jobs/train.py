@@ -20,7 +20,7 @@ from jobs.config import PROJECT_ROOT, Config
 from jobs.lake import Lake
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
-from training.trainer import FeatureSpec, train_horizon
+from training.trainer import FeatureSpec, TrainingContext, train_horizon
 
 
 def git_commit() -> str:
@@ -67,11 +67,11 @@ def run(
         tags = {}
 
     panel = delta_io.read(spark, panel_path, version=version)
-    commit = git_commit()
+    context = TrainingContext(version, git_commit(), conf, tags)
     done = {}
     for horizon in horizons:
         with progress(f"train {horizon}m") as counts:
-            result = train_horizon(panel, horizon, spec, settings, client, version, commit, conf, tags)
+            result = train_horizon(panel, horizon, spec, settings, client, context)
             counts.update(
                 panel_version=version,
                 **{f"{split}_rows": c["rows"] for split, c in result.counts.items()},

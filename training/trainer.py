@@ -1,5 +1,6 @@
-"""Training of one horizon, recorded in MLflow: split, search, thresholds, evaluation, baselines,
-registration and promotion.
+"""Training of one horizon, recorded in MLflow, in the steps train_horizon calls in order:
+split_and_sample (the out-of-time split and the training sample), search (the GBT grid and the alert
+thresholds), evaluate_against_baselines (test metrics, baselines, plots) and register_and_promote.
 
 The caller (jobs/train.py) points MLflow at its store and reads the panel at a known version; this
 module opens one parent run per horizon, with one nested run per search candidate.
@@ -18,7 +19,7 @@ import pandas as pd
 import pyspark
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
-from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -67,6 +68,17 @@ class FeatureSpec:
 
 
 @dataclass(frozen=True)
+class TrainingContext:
+    """Where a training's inputs come from, recorded on each parent run: the panel's Delta version,
+    the code's git commit, the whole configuration (logged as config.json) and extra run tags."""
+
+    panel_version: int
+    git_commit: str
+    config: Mapping
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class HorizonResult:
     """What a horizon's training produced: its run, registered version and headline test metrics."""
 
@@ -78,6 +90,81 @@ class HorizonResult:
     test_auc_pr: float
     baseline_auc_pr: dict[str, float]
     counts: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class HorizonData:
+    """The prepared data of one horizon (see split_and_sample)."""
+
+    rows: DataFrame  # labelled live rows in their split, every panel column (what a champion may read)
+    windows: SplitWindows
+    data: DataFrame  # `rows` reduced to the columns training reads, cached
+    counts: dict[str, dict[str, float]]  # rows, positives, positive rate per split of `data`
+    train: DataFrame  # the training sample, with sample weights, cached (see training_sample)
+    valid: DataFrame  # the validation split of `data`
+    test: DataFrame  # the test split of `data`
+
+    @property
+    def horizon(self) -> int:
+        """The horizon in months."""
+        return self.windows.horizon
+
+    @property
+    def label(self) -> str:
+        """The horizon's label column."""
+        return label_column(self.horizon)
+
+    def unpersist(self) -> None:
+        """Release the cached frames."""
+        self.train.unpersist()
+        self.data.unpersist()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The GBT a search chose (see search)."""
+
+    model: PipelineModel
+    params: dict[str, Any]  # its grid candidate: tree parameters and positive_weight setting
+    positive_weight: float  # that setting resolved on the training split's counts
+    thresholds: dict[str, float]  # alert thresholds by name, chosen on validation
+    valid_auc_pr: float
+    seconds: float  # fitting every candidate and choosing the thresholds
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A GBT's out-of-time test evaluation beside its baselines (see evaluate_against_baselines)."""
+
+    summary: dict[str, float]  # the GBT's test metrics (see metrics.summary)
+    curves: dict[str, metrics.Curve]  # test curves by plot legend: GBT, social debt rule, logistic
+    histogram: pd.DataFrame  # the GBT's test score histogram, by region
+    baselines: dict[str, dict[str, float]]  # the test metrics of each baseline: rule, logistic
+    lifts: dict[str, float]  # bootstrap quantiles of the GBT's AUC-PR lead (see lift_intervals)
+
+    @property
+    def test_auc_pr(self) -> float:
+        """The GBT's test AUC-PR."""
+        return self.summary["auc_pr"]
+
+    @property
+    def baseline_auc_pr(self) -> dict[str, float]:
+        """Each baseline's test AUC-PR, by name."""
+        return {name: values["auc_pr"] for name, values in self.baselines.items()}
+
+    @property
+    def beats_baselines(self) -> bool:
+        """True when the GBT's test AUC-PR is above every baseline's."""
+        return all(self.test_auc_pr > value for value in self.baseline_auc_pr.values())
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registered version and what the champion comparison decided (see register_and_promote)."""
+
+    version: str
+    promoted: bool
+    champion_auc_pr: float | None  # the champion's test AUC-PR on the same rows; None without a comparable one
 
 
 def label_column(horizon: int) -> str:
@@ -94,11 +181,15 @@ def _score(model: PipelineModel, rows: DataFrame) -> DataFrame:
     return model.transform(rows).transform(with_positive_probability, SCORE_COL)
 
 
-def _choose_thresholds(valid_scored: DataFrame, label: str, settings: Mapping) -> tuple[dict[str, float], metrics.Curve]:
+def _curve(scored: DataFrame, label: str, settings: Mapping) -> metrics.Curve:
     bins = settings["metrics"]["score_bins"]
-    valid_curve = metrics.curve(metrics.score_histogram(valid_scored, SCORE_COL, label, bins), bins)
+    return metrics.curve(metrics.score_histogram(scored, SCORE_COL, label, bins), bins)
+
+
+def _choose_thresholds(valid_scored: DataFrame, label: str, settings: Mapping) -> dict[str, float]:
+    valid_curve = _curve(valid_scored, label, settings)
     betas = settings["thresholds"]
-    return {name: metrics.best_fbeta_threshold(valid_curve, beta) for name, beta in betas.items()}, valid_curve
+    return {name: metrics.best_fbeta_threshold(valid_curve, beta) for name, beta in betas.items()}
 
 
 def _evaluate(scored: DataFrame, label: str, thresholds: Mapping[str, float], settings: Mapping, by_region: bool):
@@ -118,21 +209,18 @@ def candidate_weight(candidate: Mapping[str, Any], train_counts: Mapping[str, fl
     return positive_weight(candidate["positive_weight"], train_counts["rows"], train_counts["positives"])
 
 
-def search(
-    train: DataFrame, valid: DataFrame, spec: FeatureSpec, label: str, settings: Mapping,
-    train_counts: Mapping[str, float],
-) -> tuple[PipelineModel, dict[str, Any], float]:
+def _best_candidate(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> tuple[PipelineModel, dict, float]:
     """Fit one GBT per grid candidate (one nested MLflow run each); return the best on validation
-    AUC-PR, its parameters and its validation AUC-PR.
+    AUC-PR, its candidate and its validation AUC-PR.
 
-    `train` carries sample weights (see downsample_negatives); each candidate multiplies its
-    positives' weight by the candidate's `positive_weight`.
+    The training sample carries sample weights (see downsample_negatives); each candidate
+    multiplies its positives' weight by the candidate's `positive_weight`.
     """
-    bins = settings["metrics"]["score_bins"]
+    label = data.label
     best: tuple[PipelineModel, dict, float] | None = None
     for index, candidate in enumerate(grid_candidates(settings["search"])):
         with mlflow.start_run(run_name=f"gbt_candidate_{index}", nested=True):
-            weight = candidate_weight(candidate, train_counts)
+            weight = candidate_weight(candidate, data.counts["train"])
             mlflow.log_params({**candidate, "positive_weight_value": weight})
             start = time.monotonic()
             trees = {key: value for key, value in candidate.items() if key != "positive_weight"}
@@ -140,10 +228,9 @@ def search(
                 spec.names, spec.fill_values, trees, label, WEIGHT_COL, settings["seed"],
                 settings["max_bins"], settings["missing_placeholder"],
             )
-            model = pipeline.fit(train.transform(add_class_weight, label, weight, WEIGHT_COL))
+            model = pipeline.fit(data.train.transform(add_class_weight, label, weight, WEIGHT_COL))
             fit_seconds = time.monotonic() - start
-            valid_curve = metrics.curve(metrics.score_histogram(_score(model, valid), SCORE_COL, label, bins), bins)
-            auc_pr = metrics.average_precision(valid_curve)
+            auc_pr = metrics.average_precision(_curve(_score(model, data.valid), label, settings))
             mlflow.log_metrics({"valid_auc_pr": auc_pr, "fit_seconds": fit_seconds})
             log.info("candidate %d %s: valid AUC-PR %.4f in %.1fs", index, candidate, auc_pr, fit_seconds)
             if best is None or auc_pr > best[2]:
@@ -151,6 +238,27 @@ def search(
     if best is None:
         raise ValueError("training.search is empty: no candidate to fit")
     return best
+
+
+def search(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> SearchResult:
+    """The best GBT of the search grid on validation AUC-PR (one nested MLflow run per candidate),
+    with its alert thresholds chosen on validation (see SearchResult).
+
+    Logs the choice on the active run: `gbt_<param>`, `positive_weight` and `threshold_<name>`
+    params, `valid_auc_pr` and `training_seconds` metrics.
+    """
+    start = time.monotonic()
+    model, params, valid_auc_pr = _best_candidate(data, spec, settings)
+    thresholds = _choose_thresholds(_score(model, data.valid), data.label, settings)
+    seconds = time.monotonic() - start
+    result = SearchResult(
+        model=model, params=params, positive_weight=candidate_weight(params, data.counts["train"]),
+        thresholds=thresholds, valid_auc_pr=valid_auc_pr, seconds=seconds,
+    )
+    mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": result.positive_weight,
+                       **{f"threshold_{k}": v for k, v in thresholds.items()}})
+    _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": seconds})
+    return result
 
 
 def importances(model: PipelineModel, spec: FeatureSpec) -> tuple[pd.Series, pd.Series]:
@@ -206,7 +314,7 @@ def _baselines(train, valid, test, spec, label, settings):
     logistic = logistic_pipeline(
         spec.names, spec.fill_values, label, WEIGHT_COL, lr["max_iter"], lr["reg_param"], settings["missing_placeholder"]
     ).fit(train)
-    thresholds, _ = _choose_thresholds(_score(logistic, valid), label, settings)
+    thresholds = _choose_thresholds(_score(logistic, valid), label, settings)
     lr_scored = _score(logistic, test)
     lr_summary, lr_curve, _ = _evaluate(lr_scored, label, thresholds, settings, by_region=False)
     return (
@@ -233,6 +341,55 @@ def lift_intervals(scored: DataFrame, baselines: Mapping[str, DataFrame], label:
         )
         lifts.update({f"auc_pr_lift_over_{name}_p{round(q * 100):02d}": value for q, value in interval.items()})
     return lifts
+
+
+def _warn_on_a_weak_lead(evaluation: Evaluation, name: str, settings: Mapping) -> None:
+    # Registration goes ahead either way (the champion comparison decides promotion): the warning
+    # is for whoever reads the run.
+    lifts, baseline_auc_pr = evaluation.lifts, evaluation.baseline_auc_pr
+    low = settings["metrics"]["bootstrap"]["quantiles"][0]
+    if not evaluation.beats_baselines:
+        log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
+                    name, evaluation.test_auc_pr, baseline_auc_pr)
+    elif lifts[f"auc_pr_lift_over_logistic_p{round(low * 100):02d}"] <= 0:
+        log.warning("%s: the GBT's lead over the logistic baseline (%.4f AUC-PR) is within the test "
+                    "split's noise (bootstrap over firms: %s)", name,
+                    evaluation.test_auc_pr - baseline_auc_pr["logistic"],
+                    {k: round(v, 4) for k, v in lifts.items() if "logistic" in k})
+
+
+def evaluate_against_baselines(
+    data: HorizonData, searched: SearchResult, spec: FeatureSpec, settings: Mapping
+) -> Evaluation:
+    """The searched GBT's out-of-time test metrics beside the social-debt rule's and a logistic
+    regression's (fitted on the GBT's training sample and class weight), with bootstrap intervals
+    of its lead (see Evaluation).
+
+    Logs on the active run: `test_*` and `baseline_<name>_test_*` metrics, the lift intervals, the
+    plots and tables of _log_test_artifacts and the `beats_baselines` tag; warns when the GBT does
+    not beat the baselines, or leads the logistic one within the test split's noise.
+    """
+    label, model, thresholds = data.label, searched.model, searched.thresholds
+    scored = _score(model, data.test).cache()  # read by the metrics, the lead times and the lift intervals
+    try:
+        summary, curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
+        _log_metrics(summary, prefix="test_")
+        weighted_train = data.train.transform(add_class_weight, label, searched.positive_weight, WEIGHT_COL)
+        baselines, baseline_curves, baseline_scored = _baselines(
+            weighted_train, data.valid, data.test, spec, label, settings
+        )
+        for baseline, values in baselines.items():
+            _log_metrics(values, prefix=f"baseline_{baseline}_test_")
+        lifts = lift_intervals(scored, baseline_scored, label, settings)
+        _log_metrics(lifts, prefix="test_")
+        curves = {"GBT": curve, **baseline_curves}
+        _log_test_artifacts(scored, label, thresholds, settings, curves, histogram, model, spec, data.horizon)
+    finally:
+        scored.unpersist()
+    evaluation = Evaluation(summary=summary, curves=curves, histogram=histogram, baselines=baselines, lifts=lifts)
+    mlflow.set_tag("beats_baselines", str(evaluation.beats_baselines).lower())
+    _warn_on_a_weak_lead(evaluation, model_name(data.horizon), settings)
+    return evaluation
 
 
 def _champion_auc_pr(client: MlflowClient, name: str, test: DataFrame, label: str, settings: Mapping) -> float | None:
@@ -269,6 +426,32 @@ def _log_model(model: PipelineModel, test: DataFrame, spec: FeatureSpec, setting
         pip_requirements=pip_requirements(),
     )
     return info.model_uri
+
+
+def register_and_promote(
+    client: MlflowClient, data: HorizonData, model: PipelineModel, test_auc_pr: float, spec: FeatureSpec,
+    settings: Mapping,
+) -> Registration:
+    """Log `model` in the active run, register it as the horizon's challenger, and promote it to
+    champion when its `test_auc_pr` beats the current champion's on the same test rows (or there is
+    no comparable champion); returns the version and the decision.
+
+    Logs the `champion_test_auc_pr` metric (when there was a champion to compare) and the
+    `promoted` and `model_version` tags.
+    """
+    name = model_name(data.horizon)
+    model_uri = _log_model(model, data.test, spec, settings)
+    version = register_challenger(client, name, model_uri, mlflow.active_run().info.run_id)
+    # Every panel column: the champion may read features this training does not.
+    panel_test = data.rows.filter(F.col(SPLIT_COL) == "test")
+    champion_auc_pr = _champion_auc_pr(client, name, panel_test, data.label, settings)
+    promoted = should_promote(test_auc_pr, champion_auc_pr)
+    if champion_auc_pr is not None:
+        _log_metrics({"champion_test_auc_pr": champion_auc_pr})
+    if promoted:
+        promote(client, name, version.version)
+    mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
+    return Registration(version=str(version.version), promoted=promoted, champion_auc_pr=champion_auc_pr)
 
 
 def split_rows(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping) -> tuple[DataFrame, SplitWindows]:
@@ -309,93 +492,74 @@ def training_sample(data: DataFrame, label: str, settings: Mapping) -> DataFrame
     ).cache()
 
 
+def split_and_sample(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping) -> HorizonData:
+    """The data of `horizon` on `panel`: its labelled live rows split by window and firm, reduced to
+    training's columns, counted, and the training sample the models fit on (see HorizonData; the
+    caller unpersists it).
+
+    Raises a ValueError naming the split when one has too few positives.
+    """
+    rows, windows = split_rows(panel, horizon, spec, settings)
+    data, counts = prepare(rows, horizon, windows, spec, settings)
+    train = training_sample(data, label_column(horizon), settings)
+    valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS[1:])
+    return HorizonData(rows=rows, windows=windows, data=data, counts=counts, train=train, valid=valid, test=test)
+
+
+def _log_run_inputs(data: HorizonData, spec: FeatureSpec, settings: Mapping, context: TrainingContext) -> None:
+    # Everything a retrain needs (training_spec.json, see jobs/train.py --from-run) and the split's size.
+    horizon, name = data.horizon, model_name(data.horizon)
+    mlflow.set_tags({"horizon": str(horizon), "model_name": name, **context.tags})
+    mlflow.log_params({
+        "horizon": horizon, "panel_version": context.panel_version, "git_commit": context.git_commit,
+        "label": data.label, "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
+        **data.windows.as_params(),
+    })
+    mlflow.log_dict(dict(context.config), "config.json")
+    mlflow.log_dict(
+        {"horizon": horizon, "panel_version": context.panel_version, "features": asdict(spec),
+         "training": dict(settings)},
+        "training_spec.json",
+    )
+    for split, values in data.counts.items():
+        _log_metrics(values, prefix=f"{split}_")
+
+
 def train_horizon(
     panel: DataFrame,
     horizon: int,
     spec: FeatureSpec,
     settings: Mapping,
     client: MlflowClient,
-    panel_version: int,
-    git_commit: str,
-    config: Mapping,
-    tags: Mapping[str, str] | None = None,
+    context: TrainingContext,
 ) -> HorizonResult:
-    """Train, evaluate, log, register and maybe promote the model of `horizon` on `panel`.
+    """Train, evaluate, log, register and maybe promote the model of `horizon` on `panel`; returns
+    the summary of its run.
 
-    Opens a parent MLflow run named `failure_<h>m` in the current experiment; returns its summary.
+    split_and_sample, then in a parent MLflow run named `failure_<h>m` (current experiment): the
+    run's inputs, search, evaluate_against_baselines, register_and_promote.
     """
-    spark, label, name = panel.sparkSession, label_column(horizon), model_name(horizon)
+    spark, name = panel.sparkSession, model_name(horizon)
     with stage(spark, f"train {name}: split"):
-        rows, windows = split_rows(panel, horizon, spec, settings)
-        data, counts = prepare(rows, horizon, windows, spec, settings)
-        train = training_sample(data, label, settings)
-    valid, test = (data.filter(F.col(SPLIT_COL) == split) for split in SPLITS[1:])
-    with mlflow.start_run(run_name=name) as run:
-        mlflow.set_tags({"horizon": str(horizon), "model_name": name, **(tags or {})})
-        mlflow.log_params({
-            "horizon": horizon, "panel_version": panel_version, "git_commit": git_commit, "label": label,
-            "n_features": len(spec.names), "negative_fraction": settings["negative_fraction"],
-            **windows.as_params(),
-        })
-        mlflow.log_dict(dict(config), "config.json")
-        mlflow.log_dict(
-            {"horizon": horizon, "panel_version": panel_version, "features": asdict(spec), "training": dict(settings)},
-            "training_spec.json",
-        )
-        for split, values in counts.items():
-            _log_metrics(values, prefix=f"{split}_")
+        data = split_and_sample(panel, horizon, spec, settings)
+    try:
+        with mlflow.start_run(run_name=name) as run:
+            _log_run_inputs(data, spec, settings, context)
 
-        start = time.monotonic()
-        with stage(spark, f"train {name}: search"):
-            model, params, valid_auc_pr = search(train, valid, spec, label, settings, counts["train"])
-            thresholds, _ = _choose_thresholds(_score(model, valid), label, settings)
-        training_seconds = time.monotonic() - start
-        weight = candidate_weight(params, counts["train"])
-        mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": weight,
-                           **{f"threshold_{k}": v for k, v in thresholds.items()}})
-        _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": training_seconds})
+            with stage(spark, f"train {name}: search"):
+                searched = search(data, spec, settings)
 
-        with stage(spark, f"train {name}: evaluate"):
-            scored = _score(model, test).cache()  # read by the metrics, the lead times and the lift intervals
-            test_summary, test_curve, histogram = _evaluate(scored, label, thresholds, settings, by_region=True)
-            _log_metrics(test_summary, prefix="test_")
-            weighted_train = train.transform(add_class_weight, label, weight, WEIGHT_COL)
-            baselines, baseline_curves, baseline_scored = _baselines(weighted_train, valid, test, spec, label, settings)
-            for baseline, values in baselines.items():
-                _log_metrics(values, prefix=f"baseline_{baseline}_test_")
-            lifts = lift_intervals(scored, baseline_scored, label, settings)
-            _log_metrics(lifts, prefix="test_")
-            _log_test_artifacts(scored, label, thresholds, settings, {"GBT": test_curve, **baseline_curves},
-                                histogram, model, spec, horizon)
+            with stage(spark, f"train {name}: evaluate"):
+                evaluation = evaluate_against_baselines(data, searched, spec, settings)
 
-        baseline_auc_pr = {baseline: values["auc_pr"] for baseline, values in baselines.items()}
-        beats = all(test_summary["auc_pr"] > value for value in baseline_auc_pr.values())
-        mlflow.set_tag("beats_baselines", str(beats).lower())
-        low = settings["metrics"]["bootstrap"]["quantiles"][0]
-        if not beats:
-            log.warning("%s: the GBT (test AUC-PR %.4f) does not beat the baselines %s",
-                        name, test_summary["auc_pr"], baseline_auc_pr)
-        elif lifts[f"auc_pr_lift_over_logistic_p{round(low * 100):02d}"] <= 0:
-            log.warning("%s: the GBT's lead over the logistic baseline (%.4f AUC-PR) is within the test "
-                        "split's noise (bootstrap over firms: %s)", name,
-                        test_summary["auc_pr"] - baseline_auc_pr["logistic"],
-                        {k: round(v, 4) for k, v in lifts.items() if "logistic" in k})
-
-        with stage(spark, f"train {name}: register"):
-            model_uri = _log_model(model, test, spec, settings)
-            version = register_challenger(client, name, model_uri, run.info.run_id)
-            panel_test = rows.filter(F.col(SPLIT_COL) == "test")
-            champion_auc_pr = _champion_auc_pr(client, name, panel_test, label, settings)
-            promoted = should_promote(test_summary["auc_pr"], champion_auc_pr)
-            if champion_auc_pr is not None:
-                _log_metrics({"champion_test_auc_pr": champion_auc_pr})
-            if promoted:
-                promote(client, name, version.version)
-            mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
-    scored.unpersist()
-    train.unpersist()
-    data.unpersist()
+            with stage(spark, f"train {name}: register"):
+                registration = register_and_promote(
+                    client, data, searched.model, evaluation.test_auc_pr, spec, settings
+                )
+    finally:
+        data.unpersist()
     return HorizonResult(
-        horizon=horizon, run_id=run.info.run_id, version=str(version.version), promoted=promoted,
-        beats_baselines=beats, test_auc_pr=test_summary["auc_pr"], baseline_auc_pr=baseline_auc_pr, counts=counts,
+        horizon=horizon, run_id=run.info.run_id, version=registration.version, promoted=registration.promoted,
+        beats_baselines=evaluation.beats_baselines, test_auc_pr=evaluation.test_auc_pr,
+        baseline_auc_pr=evaluation.baseline_auc_pr, counts=data.counts,
     )

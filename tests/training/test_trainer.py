@@ -4,25 +4,12 @@ import mlflow.spark
 import pytest
 from pyspark.ml.classification import GBTClassificationModel
 
-from jobs.config import Config
-from jobs.tracking import configure_mlflow
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
 from training.registry import CHALLENGER, CHAMPION, version_by_alias
-from training.trainer import FeatureSpec, candidate_weight, train_horizon
+from training.trainer import FeatureSpec, TrainingContext, candidate_weight, train_horizon
 
 STRONG = FeatureSpec(FEATURES, FILL_VALUES, THEMES)
 WEAK = FeatureSpec(["noise"], {"noise": 0.0}, {"noise": "profile"})  # no signal at all
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, conf):
-    """An MLflow store in a temporary folder; MLflow's global URIs are restored afterwards."""
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    root = tmp_path_factory.mktemp("mlflow")
-    client = configure_mlflow(Config({"mlflow": {**conf["mlflow"], "tracking_uri": "sqlite:///mlflow.db"}}, root))
-    yield client
-    mlflow.set_tracking_uri(previous[0])
-    mlflow.set_registry_uri(previous[1])
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +19,7 @@ def trained(spark, store, conf):
     settings = tiny_settings(conf["training"])
 
     def train(spec):
-        return train_horizon(panel, 12, spec, settings, store, 7, "abc123", {"training": settings})
+        return train_horizon(panel, 12, spec, settings, store, TrainingContext(7, "abc123", {"training": settings}))
 
     return train(WEAK), train(STRONG)
 
