@@ -32,6 +32,7 @@ def project(tmp_path_factory, spark, conf):
         "extends": str(PROJECT_ROOT / "conf" / "local.yaml"),
         # The same settings as the test session, which build_session reuses.
         "spark": {"jars_dir": str(PROJECT_ROOT / ".cache" / "jars"), "settings": TEST_SPARK_SETTINGS},
+        "horizons": [12],  # the tiny panel's 3 years leave no room for a longer horizon
         "training": {**tiny_settings(conf["training"]),
                      "search": {"positive_weight": ["balanced"], "max_depth": [2], "max_iter": [5],
                                 "step_size": [0.3]}},  # one candidate

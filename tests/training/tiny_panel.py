@@ -63,7 +63,6 @@ def tiny_settings(conf_training: dict) -> dict:
     """The project's training settings shrunk for tiny data: short windows, two small candidates."""
     settings = {key: value for key, value in conf_training.items()}
     settings.update(
-        horizons=[12],
         split={**conf_training["split"], "test_months": 3, "valid_months": 3, "min_positives": 3},
         search={"positive_weight": [1.0, "balanced"], "max_depth": [3], "max_iter": [5], "step_size": [0.3],
                 "subsampling_rate": [1.0]},
