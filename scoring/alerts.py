@@ -1,10 +1,10 @@
-"""The alert policy: levels from the champion's thresholds, the regions' capacity, first alerts, and
-the list a regional team opens."""
+"""The alert policy: levels from the champion's thresholds, the regions' capacity, first alerts.
+The list a regional team opens is scoring/regional_list.py's."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
@@ -12,8 +12,6 @@ from pyspark.sql import functions as F
 from features.calendar import add_months
 
 HIGH, MODERATE, NONE = "high", "moderate", "none"
-LEVEL_LABELS = {HIGH: "élevé", MODERATE: "modéré"}
-HEADCOUNT_HEADER = "Effectif"
 
 
 @dataclass(frozen=True)
@@ -118,36 +116,4 @@ def flag_first_alert(
         df.join(recent, "siren", "left")
         .withColumn(output_col, (F.col(level_col) != NONE) & F.col("_alerted_before").isNull())
         .drop("_alerted_before")
-    )
-
-
-def regional_alert_list(
-    scores: DataFrame, region: str, period: dt.date, horizons: Sequence[int], rank_horizon: int
-) -> DataFrame:
-    """The alerted firms of `region` at `period`, one row each, high before moderate and riskiest
-    first (by the probability at `rank_horizon`), with French column headers.
-
-    Filters on the scores' partition columns first, so Delta reads only that region and month.
-    """
-    level_order = F.when(F.col("alert_level") == HIGH, 0).otherwise(1)
-    percent = {
-        f"Probabilité de défaillance à {h} mois (%)": F.round(F.col(f"p_{h}m") * 100, 1) for h in horizons
-    }
-    labels = F.create_map(*[F.lit(v) for pair in LEVEL_LABELS.items() for v in pair])
-    return (
-        scores.where((F.col("region") == region) & (F.col("period") == F.lit(period)))
-        .where(F.col("alert_level") != NONE)
-        .orderBy(level_order, F.col(f"p_{rank_horizon}m").desc(), "siren")
-        .select(
-            F.col("siren").alias("SIREN"),
-            F.col("name").alias("Raison sociale"),
-            F.col("town").alias("Commune"),
-            F.col("departement").alias("Département"),
-            F.col("naf").alias("Secteur (NAF)"),
-            F.col("headcount").alias(HEADCOUNT_HEADER),
-            labels[F.col("alert_level")].alias("Niveau d'alerte"),
-            F.when(F.col("first_alert"), "oui").otherwise("non").alias("Nouvelle alerte ce mois"),
-            *[column.alias(header) for header, column in percent.items()],
-            F.col("reasons_text").alias("Motifs (contributions au risque)"),
-        )
     )

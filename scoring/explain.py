@@ -8,7 +8,8 @@ Spark's GBT classifier gives P(failure) = 1 / (1 + exp(-2 m)) for margin m, so l
 every figure here is in log-odds units.
 
 The trees are read once on the driver into flat numpy arrays; the contributions are computed in
-Spark, batch by batch, with vectorised numpy (`mapInPandas`), only for the rows that need reasons.
+Spark, batch by batch, with vectorised numpy (`mapInPandas`), only for the rows that need reasons,
+and worded there in French with the firm's own figures (scoring/reason_text.py).
 """
 from __future__ import annotations
 
@@ -23,12 +24,11 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from features import catalog
+from scoring.reason_text import reason_wording, reasons_texts
 from training.model import source_feature
 
 # Spark's GBT classifier (logistic loss on labels in {-1, 1}): P(y=1) = 1 / (1 + exp(-2 margin)).
 LOG_ODDS_PER_MARGIN = 2.0
-# An alerted firm whose every theme pulls its score below the model's base value has no reason.
-NO_REASON_TEXT = "Aucun thème n'élève le score au-dessus de la valeur de base du modèle"
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def _flat_fields(max_themes: int, max_features: int) -> list[T.StructField]:
     """The flat columns that carry reasons out of the numpy batch, before they become an array."""
     fields = []
     for rank in range(max_themes):
-        fields += [T.StructField(f"_theme_{rank}", T.StringType()), T.StructField(f"_total_{rank}", T.DoubleType())]
+        fields.append(T.StructField(f"_theme_{rank}", T.StringType()))
         for position in range(max_features):
             fields += [T.StructField(f"_feature_{rank}_{position}", T.StringType()),
                        T.StructField(f"_contribution_{rank}_{position}", T.DoubleType())]
@@ -163,7 +163,6 @@ def _top_reasons(
         total = theme_totals[rows, theme]
         kept = total > 0
         out[f"_theme_{rank}"] = np.where(kept, theme_keys[theme], None)
-        out[f"_total_{rank}"] = np.where(kept, total, np.nan)
         in_theme = np.where(membership[:, theme].T, contributions, -np.inf)
         feature_order = np.argsort(-in_theme, axis=1, kind="stable")
         for position in range(max_features):
@@ -179,6 +178,7 @@ def add_reasons(
     df: DataFrame,
     ensemble: TreeEnsemble,
     features_col: str,
+    values_col: str,
     columns: Sequence[str],
     themes: Sequence[str],
     explain_col: str,
@@ -187,48 +187,52 @@ def add_reasons(
     reasons_col: str = "reasons",
     text_col: str = "reasons_text",
 ) -> DataFrame:
-    """Add the reasons of each row where `explain_col` is true; drop `features_col`.
+    """Add the reasons of each row where `explain_col` is true; drop `features_col` and `values_col`.
 
     `features_col` holds the model's input values as array<double> (in `columns` order, with
-    `themes` their theme keys). Returns `df` with `reasons` (array of (theme, feature,
-    contribution in log-odds): the `max_themes` themes that raised the score most, each with up to
-    `max_features` of its features that raised it, by decreasing contribution) and `reasons_text`
-    (the same in French, e.g. `Dettes sociales (+1,10 : debt_ratio +0,80 ; debt_employer +0,30) |
-    Effectifs (+0,25 : headcount_change_12m +0,25)`, or NO_REASON_TEXT when no theme raised it);
-    an empty array and an empty text where `explain_col` is false.
+    `themes` their theme keys); `values_col` the firm's own values before any fill, as
+    array<double> with nulls, of `reason_wording(columns).value_columns`. Returns `df` with
+    `reasons` (array of (theme, feature, contribution in log-odds): the `max_themes` themes that
+    raised the score most, each with up to `max_features` of its columns that raised it, by
+    decreasing contribution) and `reasons_text` (the same themes in French with the firm's
+    figures, e.g. `Dettes sociales : dette URSSAF de 4,2 mois de cotisations (+1,3 en 3 mois) |
+    Effectifs : effectif de 15 salariés (-20 % en 12 mois)`; scoring/reason_text.py); an empty
+    array and an empty text where `explain_col` is false.
     """
     column_names = np.asarray(columns, dtype=object)
     theme_array = np.asarray(themes, dtype=object)
     theme_keys = np.asarray(sorted(set(themes)), dtype=object)
+    wording = reason_wording(columns)
     max_themes = min(max_themes, len(theme_keys))
     max_features = min(max_features, len(columns))
     flat_fields = _flat_fields(max_themes, max_features)
-    schema = T.StructType([f for f in df.schema.fields if f.name != features_col] + flat_fields)
+    kept = [f for f in df.schema.fields if f.name not in (features_col, values_col)]
+    schema = T.StructType(kept + flat_fields + [T.StructField(text_col, T.StringType())])
 
     def explain(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             wanted = batch[explain_col].fillna(False).to_numpy(dtype=bool)
-            out = batch.drop(columns=[features_col])
+            out = batch.drop(columns=[features_col, values_col])
             for field in flat_fields:
                 out[field.name] = None if isinstance(field.dataType, T.StringType) else np.nan
+            out[text_col] = ""
             if wanted.any():
                 x = np.vstack(batch.loc[wanted, features_col].to_numpy()).astype(np.float64)
-                found = _top_reasons(path_contributions(ensemble, x), column_names, theme_array, theme_keys,
-                                     max_themes, max_features)
-                for name, values in found.items():
-                    out.loc[wanted, name] = values
+                # A null value arrives as NaN: the text reads it as missing.
+                values = np.vstack(batch.loc[wanted, values_col].to_numpy()).astype(np.float64)
+                contributions = path_contributions(ensemble, x)
+                found = _top_reasons(contributions, column_names, theme_array, theme_keys, max_themes, max_features)
+                for name, found_values in found.items():
+                    out.loc[wanted, name] = found_values
+                out.loc[wanted, text_col] = reasons_texts(contributions, values, wording, themes, max_themes,
+                                                          max_features)
             yield out
 
     # Only the rows to explain need their inputs in Python: null the others' to lighten the transfer.
-    text = F.coalesce(F.nullif(_reasons_text(max_themes, max_features), F.lit("")), F.lit(NO_REASON_TEXT))
     return (
-        df.withColumn(features_col, F.when(F.col(explain_col), F.col(features_col)))
+        df.withColumns({c: F.when(F.col(explain_col), F.col(c)) for c in (features_col, values_col)})
         .mapInPandas(explain, schema)
-        .withColumns({
-            reasons_col: _reasons_array(max_themes, max_features),
-            text_col: F.when(F.col(explain_col), text).otherwise(F.lit("")),
-        })
-        .drop(*[f.name for f in flat_fields])
+        .select(*[f.name for f in kept], _reasons_array(max_themes, max_features).alias(reasons_col), text_col)
     )
 
 
@@ -243,22 +247,3 @@ def _reasons_array(max_themes: int, max_features: int) -> Column:
         for position in range(max_features)
     ]
     return F.filter(F.array(*entries), lambda reason: reason["feature"].isNotNull())
-
-
-def _reasons_text(max_themes: int, max_features: int, labels: Mapping[str, str] = catalog.THEMES) -> Column:
-    # concat() is null when a part is null, and concat_ws() skips nulls: absent reasons vanish.
-    label_map = F.create_map(*[F.lit(v) for pair in labels.items() for v in pair])
-
-    def signed(value: Column) -> Column:
-        # French figures: decimal comma, space between thousands (1,234.50 -> 1 234,50).
-        return F.concat(F.lit("+"), F.translate(F.format_number(value, 2), ",.", " ,"))
-
-    themes = []
-    for rank in range(max_themes):
-        features = F.concat_ws(" ; ", *[
-            F.concat(F.col(f"_feature_{rank}_{i}"), F.lit(" "), signed(F.col(f"_contribution_{rank}_{i}")))
-            for i in range(max_features)
-        ])
-        label = F.coalesce(label_map[F.col(f"_theme_{rank}")], F.col(f"_theme_{rank}"))
-        themes.append(F.concat(label, F.lit(" ("), signed(F.col(f"_total_{rank}")), F.lit(" : "), features, F.lit(")")))
-    return F.concat_ws(" | ", *themes)

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from scoring.alerts import NONE, AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert
 from scoring.explain import add_reasons, column_themes, extract_ensemble
+from scoring.reason_text import reason_wording
 from training.model import with_positive_probability
 
 IDENTITY_COLUMNS = ["siren", "period", "region", "departement", "name", "town", "naf", "headcount"]
@@ -84,11 +85,18 @@ def gbt_model(model: PipelineModel) -> GBTClassificationModel:
 
 
 def add_probabilities(
-    firms: DataFrame, champions: Sequence[Champion], keep_inputs_of: int, inputs_col: str, keep: Sequence[str]
+    firms: DataFrame,
+    champions: Sequence[Champion],
+    keep_inputs_of: int,
+    inputs_col: str,
+    keep: Sequence[str],
+    values_col: str,
+    value_columns: Sequence[str],
 ) -> DataFrame:
-    """The `keep` columns of `firms` with `p_<h>m` for each champion, and `inputs_col`
-    (array<double>): the model inputs of the `keep_inputs_of` horizon's champion, as its trees see
-    them. Same rows as `firms`.
+    """The `keep` columns of `firms` with `p_<h>m` for each champion, `inputs_col` (array<double>):
+    the model inputs of the `keep_inputs_of` horizon's champion, as its trees see them, and
+    `values_col` (array<double>): the firm's own `value_columns`, before any fill (null where
+    missing). Same rows as `firms`.
     """
     # Each pipeline fills nulls in place: carry the firm's own values in a struct, so every model
     # sees the panel's values, not the previous model's filled ones.
@@ -101,7 +109,8 @@ def add_probabilities(
             kept.append(vector_to_array(model_inputs(champion.model)[0]).alias(inputs_col))
         packed = scored.select(*kept)
     # Only what scoring needs goes on: the features would weigh on every shuffle and batch after.
-    return packed.select(*[F.col(f"_firm.{c}") for c in keep], *[c for c in packed.columns if c != "_firm"])
+    values = F.array(*[F.col(f"_firm.{c}").cast("double") for c in value_columns]).alias(values_col)
+    return packed.select(*[F.col(f"_firm.{c}") for c in keep], values, *[c for c in packed.columns if c != "_firm"])
 
 
 def score_period(
@@ -121,16 +130,21 @@ def score_period(
         raise ValueError(f"no champion for the alert horizon {policy.horizon}")
     _, inputs = model_inputs(explained.model)
     horizons = sorted(c.horizon for c in champions)
+    alerted = F.col("alert_level") != NONE
     return (
-        firms.transform(add_probabilities, champions, policy.horizon, "_inputs", IDENTITY_COLUMNS)
+        firms.transform(add_probabilities, champions, policy.horizon, "_inputs", IDENTITY_COLUMNS, "_values",
+                        reason_wording(inputs).value_columns)
         .transform(
             assign_alert_level, probability_col(policy.horizon), policy.threshold_high, policy.threshold_moderate
         )
+        # Only alerted rows are explained, and no level turns to none after this (the cap makes
+        # highs moderate): drop the others' arrays before the shuffles of the cap and first alerts.
+        .withColumns({c: F.when(alerted, F.col(c)) for c in ("_inputs", "_values")})
         .transform(cap_new_high_alerts, history, period, policy.new_high_cap, probability_col(policy.horizon))
         .transform(flag_first_alert, history, period, policy.lookback_months)
-        .withColumn("_explain", F.col("alert_level") != NONE)
+        .withColumn("_explain", alerted)
         .transform(
-            add_reasons, extract_ensemble(gbt_model(explained.model)), "_inputs", inputs,
+            add_reasons, extract_ensemble(gbt_model(explained.model)), "_inputs", "_values", inputs,
             column_themes(inputs, explained.themes or None), "_explain", policy.max_themes, policy.max_features,
         )
         .withColumn("model_version", F.lit(model_version_label(champions)))

@@ -1,15 +1,18 @@
 """jobs.export_region: the list a regional team opens (CSV and XLSX, French headers, riskiest
-first, only its region, read from its partition alone), and the team's read without Spark."""
+first, only its region, read from its partition alone; the XLSX frozen, filtered, fitted, in
+percentages, with its legend), errors for what has no scores, and the team's read without Spark."""
 import datetime as dt
 
+import openpyxl
 import pandas as pd
 import pytest
 from deltalake import DeltaTable
 
 from jobs import delta_io, export_region
+from jobs.cli import exit_with_status
 from jobs.config import load_config
 from tests.jobs.session_settings import settings_kept
-from scoring.alerts import regional_alert_list
+from scoring.regional_list import regional_alert_list
 
 MAY, JUNE = dt.date(2024, 5, 1), dt.date(2024, 6, 1)
 SCORES = (
@@ -18,11 +21,17 @@ SCORES = (
     "reasons array<struct<theme:string,feature:string,contribution:double>>, reasons_text string, "
     "model_version string"
 )
-REASONS = [("social_debt", "debt_ratio", 1.25)]
+REASONS = [("social_debt", "debt_over_contributions", 1.25)]
+TEXT = "Dettes sociales : dette URSSAF de 4,2\u00a0mois de cotisations (+1,3 en 3 mois)"
+HEADERS = [
+    "SIREN", "Raison sociale", "Commune", "Département", "Secteur (NAF)", "Effectif", "Niveau d'alerte",
+    "Nouvelle alerte ce mois", "Probabilité de défaillance à 12 mois (%)", "Probabilité de défaillance à 18 mois (%)",
+    "Probabilité de défaillance à 24 mois (%)", "Motifs de l'alerte",
+]
 
 
 def score_row(siren, period, region, p18, level, first, headcount=12):
-    text = "Dettes sociales (+1,25 : debt_ratio +1,25)" if level != "none" else ""
+    text = TEXT if level != "none" else ""
     return (siren, period, region, "21", f"SARL {siren}", "Besançon", "25.62A", headcount, p18 / 2, p18, p18 * 1.2,
             level, first, REASONS if level != "none" else [], text, "failure_12m:1,failure_18m:1,failure_24m:1")
 
@@ -55,28 +64,65 @@ def test_csv_list_in_french_riskiest_first_and_only_the_region(spark, lake, tmp_
     settings = load_config()["scoring"]["export"]
     listed = pd.read_csv(out, sep=settings["csv_separator"], decimal=settings["csv_decimal"],
                          encoding=settings["csv_encoding"], dtype={"SIREN": str})
-    assert list(listed.columns) == [
-        "SIREN", "Raison sociale", "Commune", "Département", "Secteur (NAF)", "Effectif", "Niveau d'alerte",
-        "Nouvelle alerte ce mois", "Probabilité de défaillance à 12 mois (%)",
-        "Probabilité de défaillance à 18 mois (%)", "Probabilité de défaillance à 24 mois (%)",
-        "Motifs (contributions au risque)",
-    ]
+    assert list(listed.columns) == HEADERS
     assert list(listed["SIREN"]) == ["000000002", "000000003", "000000001"]
     assert list(listed["Niveau d'alerte"]) == ["élevé", "modéré", "modéré"]
     assert list(listed["Nouvelle alerte ce mois"]) == ["oui", "oui", "non"]
+    # Percentages, as the headers say.
     assert listed["Probabilité de défaillance à 18 mois (%)"].tolist() == [70.0, 65.0, 40.0]
     assert listed["Commune"][0] == "Besançon" and pd.isna(listed["Effectif"][0]) and listed["Effectif"][1] == 12
-    assert listed["Motifs (contributions au risque)"][0] == "Dettes sociales (+1,25 : debt_ratio +1,25)"
-    # Decimal commas and semicolons, as a French spreadsheet opens them.
-    assert "70,0" in out.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert listed["Motifs de l'alerte"][0] == TEXT
+    # Decimal commas and semicolons in UTF-8 with a BOM, as Excel in French opens them.
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and ";70,0;" in raw.decode("utf-8-sig").splitlines()[1]
+
+
+def test_xlsx_list_opens_frozen_filtered_fitted_in_percentages_with_a_legend(spark, lake, tmp_path):
+    out = tmp_path / "list.xlsx"
+    export(spark, lake, "--region", "27", "--out", str(out))  # the region's latest month: June
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Alertes 27 2024-06", "Légende"]
+    sheet = book["Alertes 27 2024-06"]
+    assert [cell.value for cell in sheet[1]] == HEADERS
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["000000002", "000000003", "000000001"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:L4"
+    p18 = sheet.cell(row=2, column=HEADERS.index("Probabilité de défaillance à 18 mois (%)") + 1)
+    assert p18.value == pytest.approx(0.70) and p18.number_format == "0.0%"
+    widths = {letter: dimension.width for letter, dimension in sheet.column_dimensions.items()}
+    assert max(widths.values()) <= load_config()["scoring"]["export"]["xlsx_max_column_width"]
+    assert widths["A"] == len("000000002") + 2 and widths["I"] < len(HEADERS[8])  # the header wraps
+    assert sheet["L2"].value == TEXT
+
+    legend = {heading: text for heading, text in book["Légende"].iter_rows(min_row=2, values_only=True)}
+    assert [cell.value for cell in book["Légende"][1]] == ["Rubrique", "Explication"]
+    assert legend["Mois des données"].startswith("juin 2024")
+    assert legend["Versions des modèles"].startswith("failure_12m:1,failure_18m:1,failure_24m:1")
+    assert "seuil « élevé »" in legend["Niveau d'alerte « élevé »"] and "F0,5" in legend["Niveau d'alerte « élevé »"]
+    assert "Au plus 5 nouvelles alertes" in legend["Niveau d'alerte « élevé »"]  # region 27's cap in conf
+    assert "F2" in legend["Niveau d'alerte « modéré »"]
+    assert "12, 18 ou 24 mois" in legend["Probabilités de défaillance (%)"]
+    assert "chiffres de l'entreprise" in legend["Motifs de l'alerte"]
 
 
 def test_xlsx_list_defaults_to_the_region_latest_month(spark, lake, tmp_path):
     out = tmp_path / "list.xlsx"
     export(spark, lake, "--region", "11", "--out", str(out))
     sheets = pd.read_excel(out, sheet_name=None, dtype={"SIREN": str})
-    assert list(sheets) == ["Alertes 11 2024-06"]
+    assert list(sheets) == ["Alertes 11 2024-06", "Légende"]
     assert list(sheets["Alertes 11 2024-06"]["SIREN"]) == ["000000006"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--region", "99"], "error: LookupError: no scores for region '99': the regions scored are 11, 27"),
+    (["--region", "27", "--period", "2031-01"],
+     "error: LookupError: no scores for region 27 in 2031-01: its latest scored month is 2024-06"),
+])
+def test_a_region_or_month_without_scores_fails_naming_what_exists(spark, lake, tmp_path, capsys, args, message):
+    out = tmp_path / "list.csv"
+    with settings_kept(spark), pytest.raises(SystemExit) as exited:
+        exit_with_status(export_region.main, ["--lake-dir", str(lake), *args, "--out", str(out)])
+    assert exited.value.code == 1 and capsys.readouterr().err.strip().splitlines()[-1] == message
+    assert not out.exists()
 
 
 def test_unknown_extension_is_refused(spark, lake, tmp_path):

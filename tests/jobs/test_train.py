@@ -12,7 +12,8 @@ from tests.training.tiny_panel import FILL_VALUES, THEMES, tiny_panel, tiny_sett
 from training.registry import CHAMPION, version_by_alias
 
 TINY_CATALOGUE = [
-    catalog.Feature(name, formula="test", source="test", theme=THEMES[name], fill_value=FILL_VALUES[name])
+    catalog.Feature(name, formula="test", source="test", theme=THEMES[name], label="test", unit="number",
+                    fill_value=FILL_VALUES[name])
     for name in FILL_VALUES
 ]
 

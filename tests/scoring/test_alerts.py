@@ -1,10 +1,10 @@
-"""Alert levels, the regions' cap on new high alerts, first alerts and the regional list."""
+"""Alert levels, the regions' cap on new high alerts, first alerts."""
 import datetime as dt
 
 import pytest
 from chispa import assert_df_equality
 
-from scoring.alerts import AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert, regional_alert_list
+from scoring.alerts import AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert
 
 JUNE, MAY = dt.date(2024, 6, 1), dt.date(2024, 5, 1)
 HISTORY = "siren string, period date, alert_level string"
@@ -67,41 +67,3 @@ def test_first_alert_looks_back_twelve_months(spark):
     )
     actual = flag_first_alert(expected.drop("first_alert"), history, JUNE, lookback_months=12)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
-
-
-SCORES = (
-    "siren string, period date, region string, departement string, name string, town string, naf string, "
-    "headcount int, p_12m double, p_18m double, p_24m double, alert_level string, first_alert boolean, "
-    "reasons_text string"
-)
-
-
-def test_regional_list_has_french_headers_riskiest_first_and_only_the_region(spark):
-    def row(siren, region, p18, level, first, period=JUNE):
-        return (siren, period, region, "21", f"SA {siren}", "DIJON", "25.62A", 12, p18 / 2, p18, p18 * 1.2, level,
-                first, "Dettes sociales (+1,00 : debt_ratio +1,00)")
-
-    scores = spark.createDataFrame(
-        [
-            row("000000001", "27", 0.40, "moderate", False),
-            row("000000002", "27", 0.70, "high", True),
-            row("000000003", "27", 0.50, "moderate", True),   # riskier than 1, less than a high
-            row("000000004", "27", 0.10, "none", False),      # not alerted: not listed
-            row("000000005", "11", 0.90, "high", True),       # another region
-            row("000000006", "27", 0.80, "high", True, MAY),  # another month
-            row("000000007", "27", 0.65, "moderate", False),  # capped high: after every high
-        ],
-        SCORES,
-    )
-    listed = regional_alert_list(scores, "27", JUNE, (12, 18, 24), rank_horizon=18).collect()
-    assert [r["SIREN"] for r in listed] == ["000000002", "000000007", "000000003", "000000001"]
-    first = listed[0].asDict()
-    assert list(first) == [
-        "SIREN", "Raison sociale", "Commune", "Département", "Secteur (NAF)", "Effectif", "Niveau d'alerte",
-        "Nouvelle alerte ce mois", "Probabilité de défaillance à 12 mois (%)",
-        "Probabilité de défaillance à 18 mois (%)", "Probabilité de défaillance à 24 mois (%)",
-        "Motifs (contributions au risque)",
-    ]
-    assert first["Niveau d'alerte"] == "élevé" and listed[1]["Niveau d'alerte"] == "modéré"
-    assert first["Nouvelle alerte ce mois"] == "oui" and listed[1]["Nouvelle alerte ce mois"] == "non"
-    assert first["Probabilité de défaillance à 18 mois (%)"] == 70.0

@@ -8,9 +8,8 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
 from tests.training.tiny_gbt import FEATURE_THEMES, tiny_features, tiny_model
-from scoring.explain import (
-    NO_REASON_TEXT, TreeEnsemble, add_reasons, column_themes, extract_ensemble, path_contributions,
-)
+from scoring.explain import TreeEnsemble, add_reasons, column_themes, extract_ensemble, path_contributions
+from scoring.reason_text import NBSP, NO_REASON_TEXT, reason_wording
 
 NAN = float("nan")
 
@@ -56,34 +55,49 @@ def test_contributions_add_up_to_the_log_odds_of_a_trained_gbt(spark):
 
 
 def test_column_themes_maps_missing_indicators_to_their_feature():
-    columns = ["debt_ratio", "margin_rate", "margin_rate_missing"]
+    columns = ["debt_over_contributions", "margin_rate", "margin_rate_missing"]
     assert column_themes(columns, FEATURE_THEMES) == ["social_debt", "finances", "finances"]
     with pytest.raises(KeyError):
         column_themes(["unknown_column"], FEATURE_THEMES)
 
 
+# The hand-built ensemble's a, b and c, as catalogue features.
+COLUMNS = ["debt_total", "debt_over_contributions", "headcount_change_12m"]
+
+
 def test_add_reasons_lists_rising_themes_and_features_for_flagged_rows(spark):
-    schema = "siren string, explain boolean, features array<double>"
+    value_columns = reason_wording(COLUMNS).value_columns
+    assert value_columns == ("debt_total", "debt_over_contributions", "headcount", "debt_total_change_3m",
+                             "debt_over_contributions_lag_3m", "headcount_change_12m")
+    firm = [12400.0, 4.2, 15.0, 3100.0, 2.9, -0.2]
+    unpublished = [12400.0, None, None, 0.0, 2.9, None]
+    schema = "siren string, explain boolean, features array<double>, values array<double>"
     rows = [
-        ("000000001", True, [2.0, 3.0, 1.0]),
-        ("000000002", True, [0.0, 3.0, 1.0]),
-        ("000000003", True, [2.0, NAN, -1.0]),
-        ("000000004", False, [2.0, 3.0, 1.0]),
-        ("000000005", True, [0.0, 3.0, -1.0]),
+        ("000000001", True, [2.0, 3.0, 1.0], firm),
+        ("000000002", True, [0.0, 3.0, 1.0], unpublished),
+        ("000000003", True, [2.0, NAN, -1.0], unpublished),
+        ("000000004", False, [2.0, 3.0, 1.0], firm),
+        ("000000005", True, [0.0, 3.0, -1.0], firm),
     ]
     firms = spark.createDataFrame(rows, schema)
     actual = add_reasons(
-        firms, hand_built(), "features", ["a", "b", "c"], ["social_debt", "social_debt", "headcount"],
+        firms, hand_built(), "features", "values", COLUMNS, ["social_debt", "social_debt", "headcount"],
         explain_col="explain", max_themes=2, max_features=2,
     )
+    debt = f"dette URSSAF de 4,2{NBSP}mois de cotisations (+1,3 en 3 mois)"
+    total = f"dette URSSAF totale de 12{NBSP}400{NBSP}€ (+3{NBSP}100 en 3 mois)"
     expected = spark.createDataFrame(
         [
-            ("000000001", True, [("social_debt", "b", 1.5), ("social_debt", "a", 0.5), ("headcount", "c", 0.5)],
-             "Dettes sociales (+2,00 : b +1,50 ; a +0,50) | Effectifs (+0,50 : c +0,50)"),
-            # a pulled the score down (-1.0): neither it nor its theme is a reason.
-            ("000000002", True, [("headcount", "c", 0.5)], "Effectifs (+0,50 : c +0,50)"),
-            ("000000003", True, [("social_debt", "b", 1.5), ("social_debt", "a", 0.5)],
-             "Dettes sociales (+2,00 : b +1,50 ; a +0,50)"),
+            ("000000001", True,
+             [("social_debt", "debt_over_contributions", 1.5), ("social_debt", "debt_total", 0.5),
+              ("headcount", "headcount_change_12m", 0.5)],
+             f"Dettes sociales : {debt} ; {total} | Effectifs : effectif de 15{NBSP}salariés (-20{NBSP}% en 12 mois)"),
+            # a pulled the score down (-1.0): neither it nor its theme is a reason; a missing
+            # headcount is said in words.
+            ("000000002", True, [("headcount", "headcount_change_12m", 0.5)], "Effectifs : effectif non publié"),
+            ("000000003", True, [("social_debt", "debt_over_contributions", 1.5), ("social_debt", "debt_total", 0.5)],
+             f"Dettes sociales : dette URSSAF sans cotisations connues sur 12 mois ; "
+             f"dette URSSAF totale de 12{NBSP}400{NBSP}€ (stable sur 3 mois)"),
             ("000000004", False, [], ""),
             # Every theme pulled the score down: alerted all the same (base value), without a reason.
             ("000000005", True, [], NO_REASON_TEXT),

@@ -7,6 +7,7 @@ from chispa import assert_df_equality
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
+from features.catalog import THEMES
 from tests.training.tiny_gbt import FEATURE_THEMES, tiny_model, tiny_panel_month
 from scoring.alerts import AlertPolicy
 from scoring.explain import extract_ensemble, path_contributions
@@ -43,9 +44,12 @@ def test_every_model_sees_the_panel_values_not_a_previous_model_filled_ones(spar
     direct = model.transform(firms(spark)).select(
         "siren", vector_to_array("probability")[1].alias("p"), vector_to_array("features").alias("x")
     )
-    scored = add_probabilities(firms(spark), champions(spark), keep_inputs_of=18, inputs_col="inputs", keep=["siren"])
-    expected = direct.select("siren", F.col("p").alias("p_12m"), F.col("p").alias("p_18m"),
-                             F.col("p").alias("p_24m"), F.col("x").alias("inputs"))
+    scored = add_probabilities(firms(spark), champions(spark), keep_inputs_of=18, inputs_col="inputs", keep=["siren"],
+                               values_col="values", value_columns=["margin_rate", "headcount"])
+    # The firm's own values stay as the panel has them: a missing margin rate is null, not 0.
+    own = firms(spark).select("siren", F.array(F.col("margin_rate"), F.col("headcount").cast("double")).alias("values"))
+    expected = direct.join(own, "siren").select("siren", "values", F.col("p").alias("p_12m"), F.col("p").alias("p_18m"),
+                                                F.col("p").alias("p_24m"), F.col("x").alias("inputs"))
     assert_df_equality(scored.select(*expected.columns), expected,
                        ignore_row_order=True, ignore_nullable=True)
 
@@ -75,8 +79,8 @@ def test_score_period_levels_cap_first_alerts_and_reasons(spark):
     # Reasons are the model's own path contributions: check one alerted firm against numpy.
     alerted = max(rows.values(), key=lambda r: r.p_18m)
     x = np.array(
-        add_probabilities(firms(spark).where(F.col("siren") == alerted.siren), champions(spark)[1:2], 18, "x", [])
-        .first().x
+        add_probabilities(firms(spark).where(F.col("siren") == alerted.siren), champions(spark)[1:2], 18, "x", [],
+                          "values", []).first().x
     ).reshape(1, -1)
     ensemble = extract_ensemble(tiny_model(spark).stages[-1])
     contributions = path_contributions(ensemble, x)[0]
@@ -86,6 +90,11 @@ def test_score_period_levels_cap_first_alerts_and_reasons(spark):
         assert reason.contribution > 0
         assert math.isclose(reason.contribution, contributions[inputs.index(reason.feature)])
         assert FEATURE_THEMES[reason.feature.removesuffix("_missing")] == reason.theme
+    # The text names the same first theme in French, with the firm's figures and no column name.
+    assert alerted.reasons_text.startswith(f"{THEMES[alerted.reasons[0].theme]} : ")
+    texts = [r.reasons_text for r in rows.values() if r.alert_level != "none"]
+    assert texts and not any("_" in text for text in texts)
+    assert any("effectif de 15\u00a0salariés (" in text for text in texts)
 
 
 def test_model_version_label_lists_champions_by_horizon(spark):

@@ -18,13 +18,15 @@ from training.model import gbt_pipeline
 from training.registry import model_name, promote, register_challenger
 from training.trainer import pip_requirements
 
+# Catalogue features, so that reasons are worded as the catalogue says.
 FEATURE_THEMES = {
-    "debt_ratio": "social_debt",
-    "ap_hours_per_employee": "partial_activity",
+    "debt_over_contributions": "social_debt",
+    "ap_used_per_employee": "partial_activity",
     "headcount_change_12m": "headcount",
     "margin_rate": "finances",
 }
-FILL_VALUES = {"debt_ratio": 0.0, "ap_hours_per_employee": 0.0, "headcount_change_12m": None, "margin_rate": None}
+FILL_VALUES = {"debt_over_contributions": 0.0, "ap_used_per_employee": 0.0, "headcount_change_12m": None,
+               "margin_rate": None}
 
 
 def tiny_features(spark: SparkSession, rows: int, seed: int) -> DataFrame:
@@ -32,13 +34,14 @@ def tiny_features(spark: SparkSession, rows: int, seed: int) -> DataFrame:
     debt, ap, change, margin = (F.rand(seed + i) for i in range(4))
     return spark.range(rows).select(
         F.lpad(F.col("id").cast("string"), 9, "0").alias("siren"),
-        (debt * 4).alias("debt_ratio"),
-        (ap * 20).alias("ap_hours_per_employee"),
+        (debt * 4).alias("debt_over_contributions"),
+        (ap * 20).alias("ap_used_per_employee"),
         F.when(change < 0.15, None).otherwise(change - 0.5).alias("headcount_change_12m"),
-        F.when(margin < 0.3, None).otherwise(margin * 0.2).alias("margin_rate"),
+        F.when(margin < 0.3, None).otherwise(margin * 20).alias("margin_rate"),
     ).withColumn(
         "label",
-        ((F.col("debt_ratio") - F.coalesce("headcount_change_12m", F.lit(0.0)) * 3 + F.rand(seed + 9) * 2) > 3.5)
+        ((F.col("debt_over_contributions") - F.coalesce("headcount_change_12m", F.lit(0.0)) * 3
+          + F.rand(seed + 9) * 2) > 3.5)
         .cast("double"),
     )
 
@@ -53,9 +56,13 @@ def tiny_model(spark: SparkSession) -> PipelineModel:
 
 def tiny_panel_month(spark: SparkSession, period, rows: int = 60, seed: int = 11) -> DataFrame:
     """Panel-like rows of one month: the tiny features plus identity columns, SIRENs below
-    000000030 in region 27 and the others in region 11, all live (not after a failure)."""
+    000000030 in region 27 and the others in region 11, all live (not after a failure), and the
+    earlier values the reasons' changes read (the debt ratio 3 months before, the margin rate of
+    the previous balance sheet)."""
     return tiny_features(spark, rows, seed).drop("label").select(
         "*",
+        (F.col("debt_over_contributions") * 0.5).alias("debt_over_contributions_lag_3m"),
+        (F.col("margin_rate") + 2).alias("margin_rate_prev_year"),
         F.lit(period).alias("period"),
         F.when(F.col("siren") < "000000030", "27").otherwise("11").alias("region"),
         F.lit("21").alias("departement"), F.concat(F.lit("SA "), "siren").alias("name"), F.lit("DIJON").alias("town"),
