@@ -65,7 +65,8 @@ def sample_tree(pid: int, stop: threading.Event, figures: dict, interval: float 
 
 def run_stage(name: str, command: list[str], log_path: Path) -> dict:
     """Run one stage's command, sampled; return its figures and the progress lines it logged."""
-    figures: dict = {"command": " ".join(command[2:])}
+    # Paths relative to the project, so a committed results file names no folder of this machine.
+    figures: dict = {"command": " ".join(command[2:]).replace(f"{PROJECT_ROOT}/", "")}
     start = time.monotonic()
     with log_path.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
