@@ -60,6 +60,8 @@ def run(raw_dir: Path, lake_dir: Path, conf_path: str | None) -> dict:
     """Ingest every batch of `raw_dir` into `lake_dir`, source by source; return the figures."""
     conf = load_config(conf_path).with_overrides(raw_dir=str(raw_dir), lake_dir=str(lake_dir))
     spark = build_session(conf, app_name="bench_ingest")
+    for key, value in (conf["ingest"].get("spark_settings") or {}).items():  # as jobs.ingest sets them
+        spark.conf.set(key, str(value))
     lake = Lake.from_conf(conf)
     batches = ingest.batch_folders(raw_dir)
     files = ingest.delivered_files(raw_dir, batches)

@@ -8,13 +8,14 @@ each file, so column order may differ between deliveries.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Observation, Row, SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.fields import blank_to_null, parse_text
+from ingestion.fields import blank_to_null, parse_text, plainly
 
 LINEAGE = ("_batch", "_file", "_line")
 LINEAGE_DDL = "_batch string, _file string, _line long"
@@ -119,44 +120,110 @@ def decode_error(value: Column, encoding: str) -> Column:
     )
 
 
-def number_lines(lines: DataFrame) -> DataFrame:
-    """Physical 1-based line numbers of lines read by Spark's text reader, split by split.
+def text_lines(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
+    """Spark's text reader on `paths`: `value` (a line's bytes, undecoded), `_path` and `_block`
+    (the byte offset of the file split the line was read from)."""
+    return spark.read.text(list(paths)).select(
+        "value", F.col("_metadata.file_path").alias("_path"), F.col("_metadata.file_block_start").alias("_block"),
+    )
 
-    `lines` has `_path`, `_block` (byte offset of the file split the line was read from), `_id`
-    (`monotonically_increasing_id`, consecutive within a split) and `value`. A line's number is the
-    count of lines in the earlier splits of its file plus its rank in its split. Returns `lines` with
-    `_line`, and `_batch` and `_file` (the parent folder and name in `_path`).
-    """
-    splits = lines.groupBy("_path", "_block").agg(F.count(F.lit(1)).alias("_count"), F.min("_id").alias("_first_id"))
-    by_offset = Window.partitionBy("_path").orderBy("_block")
-    before = F.sum("_count").over(by_offset.rowsBetween(Window.unboundedPreceding, -1))
+
+def file_splits(text: DataFrame) -> DataFrame:
+    """Per file split of `text` (`text_lines`): `_path`, `_block`, `_count` (its lines),
+    `_first_id` (the `monotonically_increasing_id` of its first line, the ids being consecutive
+    within a split), `_first_value` (that line's bytes: the header in block 0), and `_batch` and
+    `_file`, the parent folder and name in `_path`."""
     # Spark gives the path URL-encoded (`%20` for a space); `+` is literal there.
     parts = F.split(F.url_decode(F.regexp_replace("_path", "\\+", "%2B")), "/")
-    splits = splits.select(
-        "_path", "_block", "_first_id",
-        F.coalesce(before, F.lit(0)).alias("_before"),
-        F.element_at(parts, -2).alias("_batch"),
-        F.element_at(parts, -1).alias("_file"),
+    return (
+        text.withColumn("_id", F.monotonically_increasing_id())
+        .groupBy("_path", "_block")
+        .agg(
+            F.count(F.lit(1)).alias("_count"),
+            F.min("_id").alias("_first_id"),
+            F.min_by(F.col("value").cast("binary"), "_id").alias("_first_value"),
+        )
+        .withColumns({"_batch": F.element_at(parts, -2), "_file": F.element_at(parts, -1)})
     )
-    return lines.join(F.broadcast(splits), ["_path", "_block"]).select(
-        *lines.columns, "_batch", "_file",
-        (F.col("_before") + F.col("_id") - F.col("_first_id") + 1).alias("_line"),
+
+
+def number_lines(text: DataFrame, splits: Sequence[Row]) -> DataFrame:
+    """`text` (`text_lines`) with `_line` (physical, 1-based), `_batch` and `_file`, from
+    `splits`, the collected `file_splits` of the same files.
+
+    A line's number is the count of lines in the earlier splits of its file plus its rank in its
+    split. The splits enter as constants: no join, no Spark job. `_line` comes out of a projection
+    that is not deterministic (`monotonically_increasing_id`), so a filter on it stays right above
+    it, where Spark drops a contradiction such as `_line > 1 AND _line = 1` without reading a
+    file. A line outside the counted splits (the files, or Spark's split settings, changed since
+    the count) fails the query.
+    """
+    before = {}
+    for split in sorted(splits, key=lambda s: (s["_path"], s["_block"])):
+        path_lines = before.setdefault(split["_path"], {"total": 0})
+        before[split["_path"]][split["_block"]] = path_lines["total"]
+        path_lines["total"] += split["_count"]
+
+    def per_split(value: Callable[[Row], Column]) -> Column:
+        """`value` of the split a line was read from, as a CASE on path then block."""
+        by_path: dict[str, Column] = {}
+        for split in splits:
+            on_block = F.col("_block") == split["_block"]
+            known = by_path.get(split["_path"])
+            by_path[split["_path"]] = (F if known is None else known).when(on_block, value(split))
+        on_path = F
+        for path, by_block in by_path.items():
+            on_path = on_path.when(F.col("_path") == path, by_block)
+        return F.lit(None) if on_path is F else on_path
+
+    offset = per_split(lambda s: F.lit(before[s["_path"]][s["_block"]] + 1 - s["_first_id"]))
+    numbered = text.select("_path", "_block", "value", (F.monotonically_increasing_id() + offset).alias("_line"))
+    rank = F.col("_line") - per_split(lambda s: F.lit(before[s["_path"]][s["_block"]] + 1))
+    counted = (rank >= 0) & (rank < per_split(lambda s: F.lit(s["_count"])))
+    # The check guards `_batch`, so that `_line` passes through unchanged for filters to stay on it.
+    changed = F.raise_error(F.lit("line numbers: the files or their splits changed since their lines were counted"))
+    return numbered.select(
+        F.when(counted, per_split(lambda s: F.lit(s["_batch"]))).otherwise(changed).alias("_batch"),
+        per_split(lambda s: F.lit(s["_file"])).alias("_file"),
+        "_line", "value",
     )
+
+
+def local_rows(spark: SparkSession, rows: Sequence[tuple], columns: Sequence[tuple[str, str]]) -> DataFrame:
+    """`rows` as a DataFrame held in the plan (a LocalRelation, from SQL VALUES): queries read it
+    without a Spark job and filter it while planned, unlike `createDataFrame`, whose rows go to an
+    RDD. `columns` are (name, type) pairs of types string, binary or bigint."""
+    def literal(value: object, kind: str) -> str:
+        if value is None:
+            return f"CAST(NULL AS {kind})"
+        if kind == "bigint":
+            return f"CAST({int(value)} AS BIGINT)"
+        data = bytes(value) if kind == "binary" else str(value).encode("utf-8")
+        return f"CAST(X'{data.hex()}' AS {kind})"  # hexadecimal: no escaping to get wrong
+
+    names = ", ".join(name for name, _ in columns)
+    if not rows:
+        return spark.createDataFrame([], ", ".join(f"{name} {kind}" for name, kind in columns))
+    values = ", ".join("(" + ", ".join(literal(v, kind) for v, (_, kind) in zip(row, columns)) + ")" for row in rows)
+    return spark.sql(f"SELECT * FROM VALUES {values} AS rows({names})")
 
 
 def read_lines(spark: SparkSession, paths: Sequence[str], encoding: str) -> DataFrame:
     """Every physical line of the files at `paths` (batch folder/file), decoded.
 
     Returns `_batch` (the parent folder), `_file`, `_line`, `_text` and `_read_error` (the reason
-    a line could not be decoded, or null).
+    a line could not be decoded, or null). Runs one Spark job, which counts each file split's lines
+    and takes each file's header (line 1); each query of the frame then reads the other lines
+    once, and one of the headers alone (`_line = 1`) reads no file.
     """
-    raw = spark.read.text(list(paths)).select(
-        F.col("_metadata.file_path").alias("_path"),
-        F.col("_metadata.file_block_start").alias("_block"),
-        F.monotonically_increasing_id().alias("_id"),
-        "value",
-    )
-    return number_lines(raw).select(
+    text = text_lines(spark, paths)
+    splits = file_splits(text).collect()
+    headers = local_rows(
+        spark, [(s["_batch"], s["_file"], 1, s["_first_value"]) for s in splits if s["_block"] == 0],
+        [("_batch", "string"), ("_file", "string"), ("_line", "bigint"), ("value", "binary")],
+    ).withColumn("value", F.col("value").cast("string"))
+    data = number_lines(text, splits).where(F.col("_line") > 1).select(*LINEAGE, "value")
+    return headers.unionByName(data).select(
         *LINEAGE,
         decode_text(F.col("value"), encoding).alias("_text"),
         decode_error(F.col("value"), encoding).alias("_read_error"),
@@ -174,12 +241,17 @@ def split_fields(text: Column, delimiter: str, quoted: bool) -> Column:
         return F.split(text, d, -1)
     # Prefixing the delimiter makes every field "delimiter + content", so empty fields match too.
     tokens = F.regexp_extract_all(F.concat(F.lit(delimiter), text), F.lit(f'{d}("(?:[^"]|"")*"|[^{d}]*)'), F.lit(1))
-    return F.transform(
+    general = F.transform(
         tokens,
         lambda t: F.when(
             t.rlike('^".*"$'), F.replace(t.substr(F.lit(2), F.length(t) - 2), F.lit('""'), F.lit('"'))
         ).otherwise(t),
     )
+    # Where quotes only enclose whole fields free of quotes and delimiters, dropping them is the
+    # split: no regex per field, no lambda. Line terminators inside quotes fail the general
+    # rule's `.` (the field keeps its quotes), so they are not plain either.
+    field = f'(?:"[^"{d}\\u0085\\u2028\\u2029]*+"|[^"{d}]*+)'
+    return plainly(text, f"^{field}(?:{d}{field})*+\\z", F.split(F.replace(text, F.lit('"'), F.lit("")), d, -1), general)
 
 
 def _field_reason(field: Field, text: Column, value: Column) -> Column:
@@ -270,6 +342,10 @@ def parse_lines(lines: DataFrame, source: Source) -> DataFrame:
     helpers = ["_read_error", "_count_error", "_header_size", *[_text_column(c) for c in source.required_columns],
                *[_position_column(c) for c in source.required_columns]]
     parsed = typed.withColumn("_reason", reason).drop(*helpers)
+    # An observed metric ends the parse because Spark pushes no filter through one: pushed below
+    # the projections that parse, a filter on `_reason` inlines every rule into itself (to parse
+    # again above it) until the generated code outgrows the JVM's 64 KB limit on a method.
+    parsed = parsed.observe(f"parsed lines {uuid.uuid4().hex}", F.count(F.lit(1)).alias("lines"))
     return parsed if source.melt else parsed.drop("_fields")
 
 
@@ -327,13 +403,44 @@ def quarantine_rows(parsed: DataFrame, source_name: str) -> DataFrame:
     )
 
 
+def _count_columns(selected: Column) -> dict[str, Column]:
+    """Aggregates over the `selected` rows of a parsed frame: data lines read, loaded and
+    quarantined, and the header error that kept their file from loading (null when none)."""
+    good = F.col("_reason").isNull()
+    return {
+        "rows_read": F.count_if(selected),
+        "rows_loaded": F.count_if(selected & good),
+        "rows_quarantined": F.count_if(selected & ~good),
+        "file_error": F.max(F.when(selected, F.col("_file_error"))),
+    }
+
+
 def file_counts(parsed: DataFrame) -> DataFrame:
     """Per file (`_batch`, `_file`): data lines read, loaded and quarantined, and the header error
     that kept the file from loading (null when none)."""
-    good = F.col("_reason").isNull()
-    return parsed.groupBy("_batch", "_file").agg(
-        F.count(F.lit(1)).alias("rows_read"),
-        F.count(F.when(good, 1)).alias("rows_loaded"),
-        F.count(F.when(~good, 1)).alias("rows_quarantined"),
-        F.first("_file_error", ignorenulls=True).alias("file_error"),
-    )
+    return parsed.groupBy("_batch", "_file").agg(*[c.alias(n) for n, c in _count_columns(F.lit(True)).items()])
+
+
+def observe_file_counts(
+    parsed: DataFrame, files: Sequence[tuple[str, str]]
+) -> tuple[DataFrame, Callable[[], dict[tuple[str, str], dict]]]:
+    """`parsed`, counting `file_counts`' figures for each of `files` (batch, file name) while its
+    first query runs, and the function that returns them, by file, once that query is done.
+
+    The counts come with the query that writes the rows, instead of a pass of their own.
+    """
+    observation = Observation()
+    per_file = [
+        _count_columns((F.col("_batch") == batch) & (F.col("_file") == name)) for batch, name in files
+    ]
+    observed = parsed.observe(observation, *[
+        column.alias(f"{metric}_{i}") for i, columns in enumerate(per_file) for metric, column in columns.items()
+    ])
+
+    def counts() -> dict[tuple[str, str], dict]:
+        metrics = observation.get
+        return {
+            file: {metric: metrics[f"{metric}_{i}"] for metric in per_file[i]} for i, file in enumerate(files)
+        }
+
+    return observed, counts

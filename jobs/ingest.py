@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from features.calendar import batch_month
 from ingestion.reading import (
-    QUARANTINE_DDL, Source, bronze_rows, file_counts, parse_lines, quarantine_rows, read_lines,
+    QUARANTINE_DDL, Source, bronze_rows, observe_file_counts, parse_lines, quarantine_rows, read_lines,
 )
 from ingestion.registry import SOURCES, source_of_file
 from jobs import delta_io
@@ -106,29 +105,24 @@ def ingest_source(
         return []  # never delivered: nothing to replace
     if files:
         lines = read_lines(spark, [str(f.path) for f in files], encoding_of(conf, source))
-        parsed = parse_lines(lines, source).persist(StorageLevel.MEMORY_AND_DISK)
-        bronze, quarantine = bronze_rows(parsed, source), quarantine_rows(parsed, source.name)
+        parsed = parse_lines(lines, source)
+        observed, counts = observe_file_counts(parsed, [(f.batch, f.name) for f in files])
+        bronze = bronze_rows(observed, source)
     else:  # a rerun of batches that no longer deliver this source: their old rows go
-        parsed = None
+        parsed, counts = None, lambda: {}
         bronze = spark.createDataFrame([], source.bronze_ddl)
+    delta_io.replace_where(bronze, lake.bronze(source.name), batches_predicate("_batch", batches), ["_batch"])
+    counted = counts()  # counted while the bronze rows were written
+    # Finding the quarantined rows reads and parses the files again: only when there are some.
+    if any(c["rows_quarantined"] for c in counted.values()):
+        quarantine = quarantine_rows(parsed, source.name)
+    else:
         quarantine = spark.createDataFrame([], QUARANTINE_DDL)
-    try:
-        delta_io.replace_where(bronze, lake.bronze(source.name), batches_predicate("_batch", batches), ["_batch"])
-        delta_io.replace_where(
-            quarantine, lake.quarantine,
-            f"source = {delta_io.sql_literal(source.name)} AND {batches_predicate('batch', batches)}",
-        )
-        counted = {} if parsed is None else {
-            (row["_batch"], row["_file"]): row.asDict() for row in file_counts(parsed).collect()
-        }
-    finally:
-        if parsed is not None:
-            parsed.unpersist()
-    empty = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "file_error": None}
-    return [
-        {"batch": f.batch, "source": source.name, "file": f.name, **{k: counted.get((f.batch, f.name), empty)[k] for k in empty}}
-        for f in files
-    ]
+    delta_io.replace_where(
+        quarantine, lake.quarantine,
+        f"source = {delta_io.sql_literal(source.name)} AND {batches_predicate('batch', batches)}",
+    )
+    return [{"batch": f.batch, "source": source.name, "file": f.name, **counted[f.batch, f.name]} for f in files]
 
 
 def log_rows(spark: SparkSession, counts: list[dict]) -> DataFrame:

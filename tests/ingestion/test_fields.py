@@ -1,11 +1,14 @@
 """Each field rule on the ways the extracts write values, readable and not (null = quarantine)."""
 import datetime as dt
+import re
+from random import Random
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from ingestion import fields
+from ingestion import fields, reading
 from ingestion.sources.headcount import month_of_headcount_column
+from ingestion.reading import split_fields
 from ingestion.sources.proceedings import parse_proceeding_label
 
 
@@ -157,3 +160,52 @@ def test_headcount_column_names_are_one_month_codes(spark):
         ("eff201610", None),                # a quarter, not a month
         ("effectif", None),
     ], "date")
+
+
+def test_plain_spellings_read_as_the_general_rules_do(spark, monkeypatch):
+    """Each rule's fast branch (`fields.plainly`) gives what its general expression gives, on
+    random texts around the plain spellings: signs, marks, spaces, letters, line terminators."""
+    random = Random(7)
+    odd = "0123456789,.+-eE/ \u00a0\u202f\t\u0085\u2028AJNUaéÉ\"';"
+
+    def digits(low, high):
+        return "".join(random.choice("0123456789") for _ in range(random.randint(low, high)))
+
+    def plain_text():
+        return random.choice([
+            lambda: random.choice(["", "-", "+"]) + digits(1, 14) + random.choice(["", ",", "."]) + digits(0, 3),
+            lambda: digits(2, 2) + random.choice(["MAY", "DEC", "FEB", "XYZ", "may"]) + digits(4, 4),
+            lambda: ",".join(random.choice(['"' + digits(0, 3) + '"', digits(0, 3), '"a,b"', '""']) for _ in range(3)),
+        ])()
+
+    def mutated(text):  # one character replaced or inserted, the near misses of a plain text
+        at = random.randint(0, len(text))
+        return text[:at] + random.choice(odd) + text[at + random.randint(0, 1):]
+
+    texts = [
+        "14.000", "14.00", "1.0", "+5", "-0,5", "0001", "1 234", "12345678901234", "123456789012345",
+        "1911", "201862", "0232", "26MAY2014", "1JAN2019", "26may2014", "31FEB2019", "15AOU2016",
+        '"a","b"', '"a,b",c', '"",x', '"a""b"', '"a\u0085",b', "a\u2028,b",
+    ]
+    texts += [plain_text() for _ in range(2000)] + [mutated(plain_text()) for _ in range(2000)]
+    df = spark.createDataFrame([(t,) for t in texts], "raw string").withColumn("text", fields.blank_to_null(F.col("raw")))
+    rules = {
+        "siren": fields.parse_siren, "siret": fields.parse_siret, "decimal": fields.parse_decimal,
+        "int": fields.parse_int, "cents": fields.parse_cents, "period": fields.parse_urssaf_period,
+        "month_name_date": fields.parse_month_name_date,
+    }
+
+    def parsed():
+        columns = {name: rule(F.col("text")) for name, rule in rules.items()}
+        columns["split"] = split_fields(F.col("raw"), ",", quoted=True)
+        return df.withColumns(columns)
+
+    fast = parsed().collect()
+    monkeypatch.setattr(fields, "plainly", lambda text, plain, fast, general: general)
+    monkeypatch.setattr(reading, "plainly", lambda text, plain, fast, general: general)
+    general = parsed().collect()
+    assert [r.asDict() for r in fast] == [r.asDict() for r in general]
+    # Both branches were taken: numbers written plainly, and numbers read only by the general rule.
+    numbers = [r.text for r in fast if r.decimal is not None]
+    plain = [t for t in numbers if re.fullmatch("[+-]?[0-9]+([.,][0-9]+)?", t)]
+    assert len(plain) > 500 and len(numbers) - len(plain) > 50
