@@ -30,6 +30,7 @@ import yaml
 
 from bench import RESULTS_DIR, report
 from jobs.config import PROJECT_ROOT, Config, load_config
+from jobs.train import git_commit
 
 DEFAULT_CONF = PROJECT_ROOT / "conf" / "bench.yaml"
 PROGRESS = re.compile(r"INFO [\w.]+: (?P<step>.+?) done in (?P<seconds>[\d.]+)s(?: \((?P<counts>.*)\))?$")
@@ -191,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     figures = {
         "scale": args.scale,
+        "commit": git_commit(),  # the code measured
         "firms": bench["scales"][args.scale]["firms"],
         "months": bench["months"],
         "batches": [b.name for b in batches],
