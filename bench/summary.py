@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 from bench import RESULTS_DIR  # noqa: E402
 from bench.bench_scale import DEFAULT_CONF  # noqa: E402
@@ -85,6 +86,44 @@ def reference_ratios(results: dict) -> dict[str, str]:
     return found
 
 
+def target_figures(results: dict) -> dict[str, float | None]:
+    """The figures the targets (conf bench.targets) are about, from one scale's results."""
+    stages = results["stages"]
+    ingest, score = stage_figures(results, "ingest"), stage_figures(results, "score")
+    build, refresh = results.get("full_build_minutes"), results.get("refresh_minutes")
+    panel = (results.get("references") or {}).get("panel_aggregates", {}).get("results", {}).get("aggregates") or {}
+    peaks = [(f.get("peak_jvm_rss_mb") or 0) + (f.get("peak_python_rss_mb") or 0) for f in stages.values()]
+    return {
+        "full_build_minutes": build,
+        "refresh_minutes": refresh,
+        "refresh_share_of_build": round(refresh / build, 3) if build and refresh is not None else None,
+        "ingest_rows_per_second": ingest["rows_per_second"] if ingest else None,
+        "panel_over_duckdb": panel.get("spark_over_duckdb"),
+        "score_firms_per_second": score["rows_per_second"] if score else None,
+        "peak_memory_gib": round(max(peaks) / 1024, 1) if peaks else None,
+    }
+
+
+AT_LEAST = ("ingest_rows_per_second", "score_firms_per_second")
+
+
+def target_lines(results: dict, targets: dict, notes: dict) -> list[str]:
+    """A table of the targets: measured, target, met or by how much it misses, and why."""
+    lines = ["| target | measured | goal | verdict | why |", "|---|---|---|---|---|"]
+    for name, goal in targets.items():
+        measured = target_figures(results).get(name)
+        if measured is None:
+            verdict = "not measured"
+        else:
+            met = measured >= goal if name in AT_LEAST else measured <= goal
+            factor = goal / measured if name in AT_LEAST else measured / goal
+            verdict = "met" if met else f"missed, {factor:.1f}x off"
+        bound = "at least" if name in AT_LEAST else "at most"
+        lines.append(f"| {name} | {_int(measured) if measured is not None else '?'} | {bound} {goal:,} | {verdict} | "
+                     f"{notes.get(name, '')} |")
+    return lines
+
+
 def slope(firms: list[int], seconds: list[float]) -> float | None:
     """The log-log slope of seconds against firms (1: linear), None with fewer than two scales."""
     if len(firms) < 2:
@@ -106,6 +145,11 @@ def markdown(all_results: dict[str, dict]) -> str:
                      f"{results.get('full_build_minutes', '?')} min, monthly refresh {results.get('refresh_minutes', '?')} "
                      f"min; {machine['cores']} cores, {machine['memory_gb']} GiB, load {machine['load_average']}")
     lines.append("")
+    bench = load_config(DEFAULT_CONF)["bench"]
+    notes_path = RESULTS_DIR / "notes.yaml"
+    notes = yaml.safe_load(notes_path.read_text(encoding="utf-8")) if notes_path.exists() else {}
+    for name, results in all_results.items():
+        lines += [f"## Targets at the {name} scale", "", *target_lines(results, bench["targets"], notes.get(name) or {}), ""]
     for stage in STAGES:
         rows = [(name, stage_figures(results, stage), reference_ratios(results).get(stage))
                 for name, results in all_results.items()]
@@ -127,7 +171,9 @@ def markdown(all_results: dict[str, dict]) -> str:
 
 
 def _int(value) -> str:
-    return f"{value:,}" if isinstance(value, (int, float)) and not math.isnan(value) else ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}" if not math.isnan(value) else ""
+    return f"{value:,}" if isinstance(value, (int, float)) else ""
 
 
 def plot(all_results: dict[str, dict], path: Path) -> None:
