@@ -79,6 +79,9 @@ def run_stage(name: str, command: list[str], log_path: Path) -> dict:
         sampler.join()
     figures["wall_seconds"] = round(time.monotonic() - start, 1)
     figures["exit_status"] = status
+    figures["commit"] = git_commit()  # a resumed run may measure its stages on different commits
+    # What else ran meanwhile: 1, 5 and 15-minute load averages at the stage's end (2 = both cores busy).
+    figures["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     figures["steps"] = [
         {"step": m["step"], "seconds": float(m["seconds"]), **_counts(m["counts"])}
         for m in map(PROGRESS.search, log_path.read_text().splitlines()) if m
@@ -172,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--conf", type=Path, default=DEFAULT_CONF)
     parser.add_argument("--keep", action="store_true", help="keep the lake and the logs (default: the delivery only)")
     parser.add_argument("--no-references", action="store_true", help="skip DuckDB and LightGBM (run them later)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the lake of a run stopped between stages (--keep) and run only the stages its "
+                             "results file does not have")
     args = parser.parse_args(argv)
     conf: Config = load_config(args.conf)
     bench = conf["bench"]
@@ -180,14 +186,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = (conf.root / bench["work_dir"] / args.scale).resolve()
     work = folder / "run"
-    shutil.rmtree(work, ignore_errors=True)  # a run starts from an empty lake
+    previous = json.loads((RESULTS_DIR / f"{args.scale}.json").read_text()) if args.resume else None
+    if previous is None:
+        shutil.rmtree(work, ignore_errors=True)  # a run starts from an empty lake
     logs, raw, lake = work / "logs", work / "raw", work / "lake"
     for path in (logs, raw):
         path.mkdir(parents=True, exist_ok=True)
     batches, generated = delivery(bench, args.scale, folder, logs)
     held_back = batches[-1]
     for batch in batches[:-1]:
-        (raw / batch.name).symlink_to(batch)
+        if not (raw / batch.name).exists():
+            (raw / batch.name).symlink_to(batch)
     run_conf = write_conf(work, args.conf, raw, lake)
 
     figures = {
@@ -199,8 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refresh_batch": held_back.name,
         "delivery_megabytes": round(sum(f.stat().st_size for f in (folder / "raw").rglob("*") if f.is_file()) / 1e6),
         "complete": False,  # until every stage ran: the file is rewritten after each one
-        "generate": generated,
-        "stages": {},
+        "generate": generated if previous is None else previous.get("generate"),
+        "stages": {} if previous is None else previous["stages"],
     }
 
     def save() -> None:
@@ -208,12 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                               "load_average": [round(x, 1) for x in os.getloadavg()]}
         report(args.scale, figures)
 
-    started = time.monotonic()
-    for name, command in build_commands(run_conf, raw, lake).items():
+    build = build_commands(run_conf, raw, lake)
+    for name, command in build.items():
+        if name in figures["stages"]:
+            continue  # measured before the run was stopped (--resume)
         figures["stages"][name] = run_stage(name, command, logs / f"{name}.log")
         save()
-    figures["full_build_minutes"] = round((time.monotonic() - started) / 60, 1)
-    (raw / held_back.name).symlink_to(held_back)
+    figures["full_build_minutes"] = round(sum(figures["stages"][name]["wall_seconds"] for name in build) / 60, 1)
+    if not (raw / held_back.name).exists():
+        (raw / held_back.name).symlink_to(held_back)
     figures["stages"]["refresh"] = run_stage(
         "refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"],
         logs / "refresh.log")
