@@ -211,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generate": generated if previous is None else previous.get("generate"),
         "stages": {} if previous is None else previous["stages"],
     }
+    for stage in figures["stages"].values():  # measured by the first run, on its commit
+        stage.setdefault("commit", previous["commit"])
 
     def save() -> None:
         figures["machine"] = {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
