@@ -43,3 +43,14 @@ def test_summary_has_a_table_per_stage_and_the_slope(tmp_path, monkeypatch):
     assert "log-log slope: 1.00" in text
     summary.plot(results, tmp_path / "scaling.png")
     assert (tmp_path / "scaling.png").stat().st_size > 0
+
+
+def test_targets_say_met_or_by_how_much_they_miss_and_why():
+    results = scale_results(1000, 20.0, 40000)  # ingest at 2,000 rows/s, build 1 min, refresh 0.1 min
+    targets = {"full_build_minutes": 45, "refresh_share_of_build": 0.05, "ingest_rows_per_second": 100000,
+               "score_firms_per_second": 3000}
+    lines = summary.target_lines(results, targets, {"ingest_rows_per_second": "per-line parsing"})
+    assert "| full_build_minutes | 1.0 | at most 45 | met |  |" in lines
+    assert "| refresh_share_of_build | 0.10 | at most 0.05 | missed, 2.0x off |  |" in lines
+    assert "| ingest_rows_per_second | 2,000 | at least 100,000 | missed, 50.0x off | per-line parsing |" in lines
+    assert "| score_firms_per_second | ? | at least 3,000 | not measured |  |" in lines
