@@ -38,7 +38,7 @@ from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from scoring.alerts import AlertPolicy
 from scoring.explain import extract_ensemble
-from training.model import gbt_pipeline, with_positive_probability
+from training.model import gbt_pipeline, gbt_stage, with_positive_probability
 from scoring.score import Champion, score_period
 from bench import report
 
@@ -118,7 +118,7 @@ def synthetic_run(spark: SparkSession, firms: int, features: int, trees: int, de
         .alias("alert_level"),
     )
     start = time.monotonic()
-    extract_ensemble(model.stages[-1])
+    extract_ensemble(gbt_stage(model))
     extract_seconds = time.monotonic() - start
     month = month.drop("label").withColumn("after_failure", F.lit(False)).cache()
     month.count()  # generated once, outside the timing

@@ -29,7 +29,7 @@ from jobs.config import Config
 from jobs.lake import Lake
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
-from training.registry import model_name, version_by_alias
+from training.registry import below_baselines_warning, model_name, version_by_alias
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,13 @@ def champions_missing(client: MlflowClient, conf: Config) -> list[str]:
     return [name for name in names if version_by_alias(client, name, alias) is None]
 
 
+def champion_warnings(client: MlflowClient, conf: Config) -> list[str]:
+    """One line per champion of conf's horizons promoted without beating the baselines."""
+    alias = conf["scoring"]["model_alias"]
+    versions = [version_by_alias(client, model_name(h), alias) for h in conf["horizons"]]
+    return [w for w in (below_baselines_warning(v) for v in versions if v is not None) if w]
+
+
 def run(spark: SparkSession, conf: Config, retrain: str | None = None) -> dict:
     """Run every stage that has work, in order, through the stages' `run`; return what each did
     (`ingest`, `panel`, `train`, `score`, `export`: absent when the stage had nothing to do).
@@ -144,6 +151,8 @@ def run(spark: SparkSession, conf: Config, retrain: str | None = None) -> dict:
         panel_periods = delta_io.periods(spark, lake.panel)
 
     missing = champions_missing(client, conf)
+    for warning in champion_warnings(client, conf):
+        log.warning("%s", warning)
     if should_train(retrain, bool(missing), bool(new)):
         with progress("pipeline: train") as counts:
             done_stages["train"] = train.run(spark, conf)

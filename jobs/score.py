@@ -28,7 +28,7 @@ from jobs.lake import Lake
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from scoring.alerts import AlertPolicy
-from training.registry import model_name, version_by_alias
+from training.registry import below_baselines_warning, model_name, version_by_alias
 from scoring.score import HISTORY_SCHEMA, Champion, firms_in_proceedings, live_firms, score_period
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,9 @@ def load_champions(client: MlflowClient, horizons: Sequence[int], alias: str) ->
         spec = mlflow.artifacts.load_dict(f"runs:/{version.run_id}/training_spec.json")
         champions.append(Champion(horizon, name, str(version.version), model, params, spec["features"]["themes"]))
         log.info("scoring with %s version %s (run %s)", name, version.version, version.run_id)
+        warning = below_baselines_warning(version)
+        if warning:
+            log.warning("%s", warning)
     return champions
 
 

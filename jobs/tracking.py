@@ -8,6 +8,9 @@ from mlflow.tracking import MlflowClient
 
 from jobs.config import Config
 
+# Tells the MLflow UI that the experiment holds training runs, so it opens on them (not on traces).
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
 
 def tracking_uri(conf: Config) -> str:
     """The tracking URI of conf, with a relative `sqlite:///` path resolved against the project root."""
@@ -21,7 +24,8 @@ def tracking_uri(conf: Config) -> str:
 
 
 def configure_mlflow(conf: Config) -> MlflowClient:
-    """Point MLflow at conf's store, create the experiment if needed, and return a client."""
+    """Point MLflow at conf's store, create the experiment if needed (tagged EXPERIMENT_KIND), and
+    return a client."""
     uri = tracking_uri(conf)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
@@ -31,5 +35,9 @@ def configure_mlflow(conf: Config) -> MlflowClient:
         artifacts = artifacts if artifacts.is_absolute() else conf.root / artifacts
         artifacts.mkdir(parents=True, exist_ok=True)
         mlflow.create_experiment(name, artifact_location=artifacts.as_uri())
-    mlflow.set_experiment(name)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment = mlflow.set_experiment(name)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for key, value in EXPERIMENT_KIND.items():
+        if experiment.tags.get(key) != value:
+            client.set_experiment_tag(experiment.experiment_id, key, value)
+    return client

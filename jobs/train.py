@@ -67,7 +67,7 @@ def run(
         tags = {}
 
     panel = delta_io.read(spark, panel_path, version=version)
-    context = TrainingContext(version, git_commit(), conf, tags)
+    context = TrainingContext(version, git_commit(), conf, tags, panel_path=str(panel_path))
     done = {}
     for horizon in horizons:
         with progress(f"train {horizon}m") as counts:

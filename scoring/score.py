@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from pyspark.ml import PipelineModel
-from pyspark.ml.classification import GBTClassificationModel
-from pyspark.ml.feature import VectorAssembler
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -19,7 +17,7 @@ from pyspark.sql import functions as F
 from scoring.alerts import NONE, AlertPolicy, assign_alert_level, cap_new_high_alerts, flag_first_alert
 from scoring.explain import add_reasons, column_themes, extract_ensemble
 from scoring.reason_text import reason_wording
-from training.model import with_positive_probability
+from training.model import assembler_inputs, gbt_stage, with_positive_probability
 
 IDENTITY_COLUMNS = ["siren", "period", "region", "departement", "name", "town", "naf", "headcount"]
 IN_PROCEEDINGS_COLUMNS = IDENTITY_COLUMNS + ["failure_date"]
@@ -69,19 +67,23 @@ def firms_in_proceedings(panel: DataFrame, period: dt.date) -> DataFrame:
 
 def model_inputs(model: PipelineModel) -> tuple[str, list[str]]:
     """The GBT's assembled features column and the input columns assembled into it, in order."""
-    gbt = gbt_model(model)
-    for stage in model.stages:
-        if isinstance(stage, VectorAssembler) and stage.getOutputCol() == gbt.getFeaturesCol():
-            return gbt.getFeaturesCol(), list(stage.getInputCols())
-    raise ValueError(f"no VectorAssembler writes the GBT's input column {gbt.getFeaturesCol()!r}")
+    return gbt_stage(model).getFeaturesCol(), assembler_inputs(model)
 
 
-def gbt_model(model: PipelineModel) -> GBTClassificationModel:
-    """The gradient-boosted trees at the end of a fitted pipeline."""
-    last = model.stages[-1]
-    if not isinstance(last, GBTClassificationModel):
-        raise ValueError(f"the pipeline ends with {type(last).__name__}, not a GBTClassificationModel")
-    return last
+def ordered_horizons(scores: DataFrame, columns: Sequence[str]) -> DataFrame:
+    """`scores` with each probability of `columns` (shortest horizon first) raised to the one
+    before it where it is lower, so that p_12m <= p_18m <= p_24m on every row.
+
+    A failure within 12 months is a failure within 18, so the true probabilities are ordered;
+    each horizon's model, fitted and calibrated on its own, need not be. The running maximum is
+    the smallest change that orders them: a probability is only ever raised, to the shorter
+    horizon's, which has the stronger evidence (its label is the rarer event).
+    """
+    ordered = {}
+    for before, column in zip(columns, columns[1:]):
+        previous = ordered.get(before, F.col(before))
+        ordered[column] = F.greatest(previous, F.col(column))
+    return scores.withColumns(ordered) if ordered else scores
 
 
 def add_probabilities(
@@ -93,7 +95,8 @@ def add_probabilities(
     values_col: str,
     value_columns: Sequence[str],
 ) -> DataFrame:
-    """The `keep` columns of `firms` with `p_<h>m` for each champion, `inputs_col` (array<double>):
+    """The `keep` columns of `firms` with `p_<h>m` for each champion (ordered across horizons, see
+    `ordered_horizons`), `inputs_col` (array<double>):
     the model inputs of the `keep_inputs_of` horizon's champion, as its trees see them, and
     `values_col` (array<double>): the firm's own `value_columns`, before any fill (null where
     missing). Same rows as `firms`.
@@ -108,6 +111,7 @@ def add_probabilities(
         if champion.horizon == keep_inputs_of:
             kept.append(vector_to_array(model_inputs(champion.model)[0]).alias(inputs_col))
         packed = scored.select(*kept)
+    packed = ordered_horizons(packed, [probability_col(h) for h in sorted(c.horizon for c in champions)])
     # Only what scoring needs goes on: the features would weigh on every shuffle and batch after.
     values = F.array(*[F.col(f"_firm.{c}").cast("double") for c in value_columns]).alias(values_col)
     return packed.select(*[F.col(f"_firm.{c}") for c in keep], values, *[c for c in packed.columns if c != "_firm"])
@@ -144,7 +148,7 @@ def score_period(
         .transform(flag_first_alert, history, period, policy.lookback_months)
         .withColumn("_explain", alerted)
         .transform(
-            add_reasons, extract_ensemble(gbt_model(explained.model)), "_inputs", "_values", inputs,
+            add_reasons, extract_ensemble(gbt_stage(explained.model)), "_inputs", "_values", inputs,
             column_themes(inputs, explained.themes or None), "_explain", policy.max_themes, policy.max_features,
         )
         .withColumn("model_version", F.lit(model_version_label(champions)))

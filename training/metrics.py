@@ -129,11 +129,23 @@ def precision_at_top(c: Curve, share: float) -> float:
     return float((before_positives + (k - before_rows) * bin_rate) / k)
 
 
+def expected_calibration_error(histogram: pd.DataFrame, bins: int, calibration_bins: int) -> float:
+    """Mean gap between predicted and observed rates over equal-width score buckets, weighted by
+    rows: sum over buckets of rows/total x |mean score - observed rate| (NaN without rows)."""
+    table = calibration_table(histogram, bins, calibration_bins)
+    total = table["rows"].sum()
+    if not total:
+        return math.nan
+    return float((table["rows"] / total * (table["mean_score"] - table["observed_rate"]).abs()).sum())
+
+
 def summary(
-    histogram: pd.DataFrame, bins: int, thresholds: Mapping[str, float], top_shares: Sequence[float]
+    histogram: pd.DataFrame, bins: int, thresholds: Mapping[str, float], top_shares: Sequence[float],
+    calibration_bins: int = 10,
 ) -> dict[str, float]:
-    """The metrics of one set of scored rows: rows, positives, auc_pr, roc_auc, brier, and per threshold
-    name `precision_<name>`, `recall_<name>`, per share `precision_top<pct>pct`."""
+    """The metrics of one set of scored rows: rows, positives, auc_pr, roc_auc, brier, ece (over
+    `calibration_bins` equal-width buckets), and per threshold name `precision_<name>`,
+    `recall_<name>`, per share `precision_top<pct>pct`."""
     c = curve(histogram, bins)
     metrics = {
         "rows": float(c.rows),
@@ -141,6 +153,7 @@ def summary(
         "auc_pr": average_precision(c),
         "roc_auc": roc_auc(c),
         "brier": float(histogram["squared_error_sum"].sum() / c.rows) if c.rows else math.nan,
+        "ece": expected_calibration_error(histogram, bins, calibration_bins),
     }
     for name, threshold in thresholds.items():
         metrics[f"precision_{name}"], metrics[f"recall_{name}"] = at_threshold(c, threshold)
@@ -150,11 +163,12 @@ def summary(
 
 
 def summary_by_group(
-    histogram: pd.DataFrame, group_col: str, bins: int, thresholds: Mapping[str, float], top_shares: Sequence[float]
+    histogram: pd.DataFrame, group_col: str, bins: int, thresholds: Mapping[str, float], top_shares: Sequence[float],
+    calibration_bins: int = 10,
 ) -> pd.DataFrame:
     """`summary` per value of `group_col` (e.g. region), one row per group, sorted by group."""
     rows = [
-        {group_col: group, **summary(part, bins, thresholds, top_shares)}
+        {group_col: group, **summary(part, bins, thresholds, top_shares, calibration_bins)}
         for group, part in histogram.groupby(group_col, sort=True)
     ]
     return pd.DataFrame(rows)

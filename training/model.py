@@ -16,14 +16,19 @@ import itertools
 from typing import Mapping, Sequence
 
 from pyspark.ml import Pipeline, PipelineModel
-from pyspark.ml.classification import GBTClassifier, LogisticRegression
-from pyspark.ml.feature import SQLTransformer, VectorAssembler
+from pyspark.ml.classification import GBTClassificationModel, GBTClassifier, LogisticRegression
+from pyspark.ml.feature import SQLTransformer, VectorAssembler, VectorSlicer
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 MISSING_SUFFIX = "_missing"
 FEATURES_COL = "features"
+PROBABILITY_COL = "probability"
+RAW_PREDICTION_COL = "rawPrediction"  # the GBT's [-margin, margin]: log-odds / 2
+CALIBRATION_INPUT_COL = "calibration_input"
+# The calibrated probabilities (a vector, as a classifier's) a calibrated pipeline ends with.
+CALIBRATED_COL = "calibrated_probability"
 # Search-grid keys in conf (snake_case) and the GBTClassifier params they set.
 GBT_PARAMS = {
     "max_depth": "maxDepth",
@@ -45,6 +50,23 @@ def source_feature(column: str, features: Sequence[str]) -> str:
     if column.endswith(MISSING_SUFFIX) and column[: -len(MISSING_SUFFIX)] in features:
         return column[: -len(MISSING_SUFFIX)]
     raise KeyError(column)
+
+
+def gbt_stage(model: PipelineModel) -> GBTClassificationModel:
+    """The gradient-boosted trees of a fitted pipeline of this module (calibrated or not)."""
+    found = [stage for stage in model.stages if isinstance(stage, GBTClassificationModel)]
+    if len(found) != 1:
+        raise ValueError(f"expected one GBTClassificationModel in the pipeline, found {len(found)}")
+    return found[0]
+
+
+def assembler_inputs(model: PipelineModel) -> list[str]:
+    """The input columns assembled into the GBT's features column, in order."""
+    features_col = gbt_stage(model).getFeaturesCol()
+    for stage in model.stages:
+        if isinstance(stage, VectorAssembler) and stage.getOutputCol() == features_col:
+            return list(stage.getInputCols())
+    raise ValueError(f"no VectorAssembler writes the GBT's input column {features_col!r}")
 
 
 def pipeline_features(model: PipelineModel) -> list[str]:
@@ -128,6 +150,29 @@ def grid_candidates(grid: Mapping[str, Sequence[float]]) -> list[dict[str, float
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[key] for key in keys))]
 
 
+def calibrated(model: PipelineModel, valid: DataFrame, label_col: str) -> PipelineModel:
+    """`model` with two more stages: Platt scaling, a logistic regression of the label on the
+    trees' log-odds, fitted on `valid` (rows the trees were not fitted on, unweighted, unsampled).
+
+    A class weight w on the positives shifts a GBT's log-odds by about log(w), and keeping a
+    fraction f of the negatives (weighted 1/f) leaves it noisier: the regression's intercept and
+    slope undo both, and being strictly increasing it keeps the ranking, so AUC-PR and the
+    reasons are those of the trees. (An isotonic map fitted on a validation split of a few dozen
+    failures ties whole score ranges and costs ranking.) As stages of the pipeline the calibration
+    is logged, loaded and applied with the model: no extra step at scoring.
+    """
+    margin = VectorSlicer(inputCol=RAW_PREDICTION_COL, indices=[1], outputCol=CALIBRATION_INPUT_COL)
+    platt = LogisticRegression(
+        featuresCol=CALIBRATION_INPUT_COL, labelCol=label_col, probabilityCol=CALIBRATED_COL,
+        rawPredictionCol="calibrated_raw_prediction", predictionCol="calibrated_prediction", regParam=0.0,
+    )
+    scored = margin.transform(model.transform(valid)).withColumn(label_col, F.col(label_col).cast("double"))
+    return PipelineModel(stages=[*model.stages, margin, platt.fit(scored)])
+
+
 def with_positive_probability(predictions: DataFrame, output_col: str = "score") -> DataFrame:
-    """`predictions` (a classifier's output) with `output_col`: the probability of the positive class."""
-    return predictions.withColumn(output_col, vector_to_array(F.col("probability"))[1])
+    """`predictions` (a pipeline's output) with `output_col`: the probability of the positive
+    class, calibrated when the pipeline ends with a calibration (`calibrated`)."""
+    if CALIBRATED_COL in predictions.columns:
+        return predictions.withColumn(output_col, vector_to_array(F.col(CALIBRATED_COL))[1])
+    return predictions.withColumn(output_col, vector_to_array(F.col(PROBABILITY_COL))[1])

@@ -1,9 +1,12 @@
 """The model registry flow: a new model is registered as `challenger` and becomes `champion` only
-when it beats the current champion on the same test rows (the first model of a name becomes champion)."""
+when it beats the current champion and the baselines on the same test rows (the first model of a
+name becomes champion even below the baselines, tagged `below_baselines=true`)."""
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
+from typing import Mapping
 
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -13,6 +16,8 @@ log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+# Tag of a version (and its run) promoted without beating the baselines (see promotion_decision).
+BELOW_BASELINES = "below_baselines"
 
 
 def model_name(horizon: int) -> str:
@@ -20,11 +25,32 @@ def model_name(horizon: int) -> str:
     return f"failure_{horizon}m"
 
 
-def should_promote(challenger_score: float, champion_score: float | None) -> bool:
-    """True when the challenger's score is strictly higher, or no champion score is available."""
+@dataclass(frozen=True)
+class Decision:
+    """What the promotion gate decided for a challenger, and why (for the run's log)."""
+
+    promoted: bool
+    below_baselines: bool  # promoted although it does not beat the baselines: no champion to keep
+    reason: str
+
+
+def promotion_decision(
+    challenger_score: float, baseline_scores: Mapping[str, float], champion_score: float | None
+) -> Decision:
+    """The promotion gate, on scores of the same test rows: a challenger becomes champion when it
+    beats every baseline and the current champion. Without a comparable champion (none, or one
+    that could not be evaluated: NaN) it is promoted anyway, so that scoring can run, but marked
+    `below_baselines` when it does not beat them."""
+    beaten = [name for name, score in baseline_scores.items() if not challenger_score > score]
     if champion_score is None or math.isnan(champion_score):
-        return True
-    return challenger_score > champion_score
+        if beaten:
+            return Decision(True, True, f"no champion yet: promoted although it does not beat {', '.join(beaten)}")
+        return Decision(True, False, "no champion yet, and it beats the baselines")
+    if beaten:
+        return Decision(False, False, f"does not beat the baseline(s) {', '.join(beaten)}")
+    if not challenger_score > champion_score:
+        return Decision(False, False, f"does not beat the champion ({challenger_score:.4f} <= {champion_score:.4f})")
+    return Decision(True, False, f"beats the champion ({challenger_score:.4f} > {champion_score:.4f}) and the baselines")
 
 
 def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
@@ -52,3 +78,12 @@ def promote(client: MlflowClient, name: str, version: str) -> None:
     """Give `version` of `name` the alias `champion` (moving it from the previous champion)."""
     client.set_registered_model_alias(name, CHAMPION, version)
     log.info("%s version %s is now the champion", name, version)
+
+
+def below_baselines_warning(version: ModelVersion) -> str | None:
+    """The warning to log when scoring with `version`: set when it was promoted below the
+    baselines (tag `below_baselines=true`), else None."""
+    if (version.tags or {}).get(BELOW_BASELINES) != "true":
+        return None
+    return (f"{version.name} version {version.version} is champion although it does not beat the baselines "
+            "(first model of its name): its alerts are no better than the social-debt rule's; retrain")

@@ -15,6 +15,8 @@ from typing import Any, Mapping
 
 import mlflow
 import mlflow.spark
+from mlflow.data.delta_dataset_source import DeltaDatasetSource
+from mlflow.data.spark_dataset import SparkDataset
 import pandas as pd
 import pyspark
 from mlflow.models import infer_signature
@@ -40,14 +42,19 @@ from training.dataset import (
     split_windows,
 )
 from training.model import (
+    assembler_inputs,
+    calibrated,
     gbt_pipeline,
+    gbt_stage,
     grid_candidates,
     logistic_pipeline,
     pipeline_features,
     source_feature,
     with_positive_probability,
 )
-from training.registry import model_name, promote, register_challenger, should_promote, version_by_alias, CHAMPION
+from training.registry import (
+    BELOW_BASELINES, CHAMPION, model_name, promote, promotion_decision, register_challenger, version_by_alias,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +76,15 @@ class FeatureSpec:
 
 @dataclass(frozen=True)
 class TrainingContext:
-    """Where a training's inputs come from, recorded on each parent run: the panel's Delta version,
-    the code's git commit, the whole configuration (logged as config.json) and extra run tags."""
+    """Where a training's inputs come from, recorded on each parent run: the panel's Delta table
+    and version, the code's git commit, the whole configuration (logged as config.json) and extra
+    run tags."""
 
     panel_version: int
     git_commit: str
     config: Mapping
     tags: Mapping[str, str] = field(default_factory=dict)
+    panel_path: str | None = None  # the panel's Delta table, logged as the runs' dataset input
 
 
 @dataclass(frozen=True)
@@ -124,10 +133,10 @@ class HorizonData:
 class SearchResult:
     """The GBT a search chose (see search)."""
 
-    model: PipelineModel
+    model: PipelineModel  # the GBT pipeline ending with its calibration
     params: dict[str, Any]  # its grid candidate: tree parameters and positive_weight setting
     positive_weight: float  # that setting resolved on the training split's counts
-    thresholds: dict[str, float]  # alert thresholds by name, chosen on validation
+    thresholds: dict[str, float]  # alert thresholds by name, chosen on calibrated validation scores
     valid_auc_pr: float
     seconds: float  # fitting every candidate and choosing the thresholds
 
@@ -165,6 +174,7 @@ class Registration:
     version: str
     promoted: bool
     champion_auc_pr: float | None  # the champion's test AUC-PR on the same rows; None without a comparable one
+    below_baselines: bool = False  # promoted without beating the baselines (no champion to keep)
 
 
 def label_column(horizon: int) -> str:
@@ -197,7 +207,7 @@ def _evaluate(scored: DataFrame, label: str, thresholds: Mapping[str, float], se
     m = settings["metrics"]
     groups = [settings["region_column"]] if by_region else []
     histogram = metrics.score_histogram(scored, SCORE_COL, label, m["score_bins"], groups)
-    summary = metrics.summary(histogram, m["score_bins"], thresholds, m["top_shares"])
+    summary = metrics.summary(histogram, m["score_bins"], thresholds, m["top_shares"], m["calibration_bins"])
     return summary, metrics.curve(histogram, m["score_bins"]), histogram
 
 
@@ -242,13 +252,15 @@ def _best_candidate(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> 
 
 def search(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> SearchResult:
     """The best GBT of the search grid on validation AUC-PR (one nested MLflow run per candidate),
-    with its alert thresholds chosen on validation (see SearchResult).
+    calibrated on validation (`training.model.calibrated`), with its alert thresholds chosen on
+    the calibrated validation scores (see SearchResult).
 
-    Logs the choice on the active run: `gbt_<param>`, `positive_weight` and `threshold_<name>`
-    params, `valid_auc_pr` and `training_seconds` metrics.
+    Logs the choice on the active run: `gbt_<param>`, `positive_weight`, `calibration` and
+    `threshold_<name>` params, `valid_auc_pr` (before calibration) and `training_seconds` metrics.
     """
     start = time.monotonic()
-    model, params, valid_auc_pr = _best_candidate(data, spec, settings)
+    raw_model, params, valid_auc_pr = _best_candidate(data, spec, settings)
+    model = calibrated(raw_model, data.valid, data.label)
     thresholds = _choose_thresholds(_score(model, data.valid), data.label, settings)
     seconds = time.monotonic() - start
     result = SearchResult(
@@ -256,6 +268,7 @@ def search(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> SearchRes
         thresholds=thresholds, valid_auc_pr=valid_auc_pr, seconds=seconds,
     )
     mlflow.log_params({**{f"gbt_{k}": v for k, v in params.items()}, "positive_weight": result.positive_weight,
+                       "calibration": "platt on validation",
                        **{f"threshold_{k}": v for k, v in thresholds.items()}})
     _log_metrics({"valid_auc_pr": valid_auc_pr, "training_seconds": seconds})
     return result
@@ -263,8 +276,8 @@ def search(data: HorizonData, spec: FeatureSpec, settings: Mapping) -> SearchRes
 
 def importances(model: PipelineModel, spec: FeatureSpec) -> tuple[pd.Series, pd.Series]:
     """Feature importances of the pipeline's GBT by assembler input, and summed by theme."""
-    inputs = model.stages[-2].getInputCols()
-    by_input = pd.Series(model.stages[-1].featureImportances.toArray(), index=inputs)
+    inputs = assembler_inputs(model)
+    by_input = pd.Series(gbt_stage(model).featureImportances.toArray(), index=inputs)
     themes = [spec.themes.get(source_feature(name, spec.names), "other") for name in inputs]
     return by_input, by_input.groupby(themes).sum()
 
@@ -275,7 +288,7 @@ def _log_test_artifacts(scored, label, thresholds, settings, curves, histogram, 
     mlflow.log_figure(plots.roc_curves(curves, f"ROC, {title}"), "plots/roc_curve.png")
     m = settings["metrics"]
     calibration = metrics.calibration_table(histogram, m["score_bins"], m["calibration_bins"])
-    mlflow.log_figure(plots.calibration(calibration, f"Calibration, {title}"), "plots/calibration.png")
+    mlflow.log_figure(plots.calibration(calibration, f"Reliability, {title}"), "plots/reliability.png")
     by_input, by_theme = importances(model, spec)
     mlflow.log_figure(plots.importances(by_input, "GBT importance by feature"), "plots/importance_features.png")
     mlflow.log_figure(plots.importances(by_theme, "GBT importance by theme"), "plots/importance_themes.png")
@@ -293,7 +306,9 @@ def _log_test_artifacts(scored, label, thresholds, settings, curves, histogram, 
                 }
             )
 
-    regions = metrics.summary_by_group(histogram, settings["region_column"], m["score_bins"], thresholds, m["top_shares"])
+    regions = metrics.summary_by_group(
+        histogram, settings["region_column"], m["score_bins"], thresholds, m["top_shares"], m["calibration_bins"]
+    )
     mlflow.log_table(regions, "region_metrics.json")
     for row in regions.itertuples(index=False):
         region = getattr(row, settings["region_column"])
@@ -429,15 +444,17 @@ def _log_model(model: PipelineModel, test: DataFrame, spec: FeatureSpec, setting
 
 
 def register_and_promote(
-    client: MlflowClient, data: HorizonData, model: PipelineModel, test_auc_pr: float, spec: FeatureSpec,
+    client: MlflowClient, data: HorizonData, model: PipelineModel, evaluation: Evaluation, spec: FeatureSpec,
     settings: Mapping,
 ) -> Registration:
     """Log `model` in the active run, register it as the horizon's challenger, and promote it to
-    champion when its `test_auc_pr` beats the current champion's on the same test rows (or there is
-    no comparable champion); returns the version and the decision.
+    champion through the gate of `training.registry.promotion_decision`: its test AUC-PR
+    (`evaluation`) must beat the baselines' and the current champion's on the same test rows;
+    without a comparable champion it is promoted, tagged `below_baselines=true` when it does not
+    beat the baselines. Returns the version and the decision.
 
     Logs the `champion_test_auc_pr` metric (when there was a champion to compare) and the
-    `promoted` and `model_version` tags.
+    `promoted`, `model_version` and `below_baselines` tags (the last on the version too).
     """
     name = model_name(data.horizon)
     model_uri = _log_model(model, data.test, spec, settings)
@@ -445,13 +462,20 @@ def register_and_promote(
     # Every panel column: the champion may read features this training does not.
     panel_test = data.rows.filter(F.col(SPLIT_COL) == "test")
     champion_auc_pr = _champion_auc_pr(client, name, panel_test, data.label, settings)
-    promoted = should_promote(test_auc_pr, champion_auc_pr)
+    decision = promotion_decision(evaluation.test_auc_pr, evaluation.baseline_auc_pr, champion_auc_pr)
     if champion_auc_pr is not None:
         _log_metrics({"champion_test_auc_pr": champion_auc_pr})
-    if promoted:
+    below = str(decision.below_baselines).lower()
+    client.set_model_version_tag(name, version.version, BELOW_BASELINES, below)
+    if decision.promoted:
         promote(client, name, version.version)
-    mlflow.set_tags({"promoted": str(promoted).lower(), "model_version": version.version})
-    return Registration(version=str(version.version), promoted=promoted, champion_auc_pr=champion_auc_pr)
+    (log.warning if decision.below_baselines else log.info)(
+        "%s version %s %s: %s", name, version.version, "promoted" if decision.promoted else "not promoted",
+        decision.reason)
+    mlflow.set_tags({"promoted": str(decision.promoted).lower(), "model_version": version.version,
+                     BELOW_BASELINES: below, "promotion_reason": decision.reason})
+    return Registration(version=str(version.version), promoted=decision.promoted, champion_auc_pr=champion_auc_pr,
+                        below_baselines=decision.below_baselines)
 
 
 def split_rows(panel: DataFrame, horizon: int, spec: FeatureSpec, settings: Mapping) -> tuple[DataFrame, SplitWindows]:
@@ -523,6 +547,31 @@ def _log_run_inputs(data: HorizonData, spec: FeatureSpec, settings: Mapping, con
     )
     for split, values in data.counts.items():
         _log_metrics(values, prefix=f"{split}_")
+    if context.panel_path:
+        rows = int(sum(values["rows"] for values in data.counts.values()))
+        mlflow.log_input(panel_dataset(data.rows, context.panel_path, context.panel_version, rows), context="training")
+
+
+class _CountedSparkDataset(SparkDataset):
+    """A SparkDataset whose profile is a row count already known: MLflow's own profile counts the
+    table through Python workers, a job that goes on running past its timeout on a national panel."""
+
+    def __init__(self, rows: int, **kwargs):
+        super().__init__(**kwargs)
+        self._rows = rows
+
+    @property
+    def profile(self) -> dict:
+        """The labelled rows of the horizon (its splits' rows)."""
+        return {"approx_count": self._rows}
+
+
+def panel_dataset(rows: DataFrame, path: str, version: int, count: int) -> SparkDataset:
+    """The panel's Delta table at `version` as an MLflow dataset (source `delta_table`, name
+    `panel@v<version>`), for the runs table's Dataset column; `rows` are the frame trained on and
+    `count` their number."""
+    source = DeltaDatasetSource(path=path, delta_table_version=version)
+    return _CountedSparkDataset(count, df=rows, source=source, name=f"panel@v{version}")
 
 
 def train_horizon(
@@ -553,9 +602,7 @@ def train_horizon(
                 evaluation = evaluate_against_baselines(data, searched, spec, settings)
 
             with stage(spark, f"train {name}: register"):
-                registration = register_and_promote(
-                    client, data, searched.model, evaluation.test_auc_pr, spec, settings
-                )
+                registration = register_and_promote(client, data, searched.model, evaluation, spec, settings)
     finally:
         data.unpersist()
     return HorizonResult(

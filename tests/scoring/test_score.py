@@ -12,6 +12,7 @@ from tests.training.tiny_gbt import FEATURE_THEMES, tiny_model, tiny_panel_month
 from scoring.alerts import AlertPolicy
 from scoring.explain import extract_ensemble, path_contributions
 from scoring.score import (
+    ordered_horizons,
     HISTORY_SCHEMA, Champion, add_probabilities, firms_in_proceedings, live_firms, model_version_label, score_columns,
     score_period,
 )
@@ -99,3 +100,15 @@ def test_score_period_levels_cap_first_alerts_and_reasons(spark):
 
 def test_model_version_label_lists_champions_by_horizon(spark):
     assert model_version_label(list(reversed(champions(spark)))) == "failure_12m:3,failure_18m:4,failure_24m:2"
+
+
+def test_probabilities_are_ordered_across_horizons(spark):
+    probabilities = "siren string, p_12m double, p_18m double, p_24m double"
+    scores = spark.createDataFrame(
+        [("1", 0.1, 0.2, 0.3), ("2", 0.4, 0.2, 0.3), ("3", 0.1, 0.5, 0.2), ("4", 0.6, 0.3, 0.1)], probabilities
+    )
+    expected = spark.createDataFrame(
+        [("1", 0.1, 0.2, 0.3), ("2", 0.4, 0.4, 0.4), ("3", 0.1, 0.5, 0.5), ("4", 0.6, 0.6, 0.6)], probabilities
+    )
+    assert_df_equality(ordered_horizons(scores, ["p_12m", "p_18m", "p_24m"]), expected, ignore_nullable=True)
+    assert_df_equality(ordered_horizons(scores, ["p_18m"]), scores)

@@ -7,12 +7,17 @@ from pyspark.ml.classification import GBTClassificationModel
 from pyspark.ml.feature import SQLTransformer
 
 from training.model import (
+    CALIBRATED_COL,
+    assembler_inputs,
+    calibrated,
     fill_statement,
+    gbt_stage,
     gbt_pipeline,
     grid_candidates,
     model_inputs,
     pipeline_features,
     source_feature,
+    with_positive_probability,
 )
 
 FILL = {"debt": 0.0, "paydex": None, "age": -1.0}
@@ -57,3 +62,23 @@ def test_fitted_pipeline_fills_assembles_and_ends_with_the_gbt(spark):
     assert pipeline_features(model) == ["debt", "paydex", "age"]
     scored = model.transform(train.limit(3)).collect()
     assert all(not math.isnan(r["probability"][1]) for r in scored)
+
+
+def test_calibration_brings_weighted_probabilities_back_to_observed_rates(spark):
+    # Positives weighted 10: the trees' probabilities overstate the 30% failure rate.
+    rows = [(float(i % 10), None, float(i % 7), int(i % 10 >= 7), 10.0 if i % 10 >= 7 else 1.0) for i in range(200)]
+    frame = spark.createDataFrame(rows, "debt double, paydex double, age double, label int, weight double")
+    raw = gbt_pipeline(["debt", "paydex", "age"], FILL, {"max_depth": 2, "max_iter": 3}, "label", "weight", 1).fit(frame)
+    model = calibrated(raw, frame, "label")
+    assert gbt_stage(model) is raw.stages[-1]
+    assert assembler_inputs(model) == ["debt", "paydex", "age", "paydex_missing"]
+
+    scored = model.transform(frame).transform(with_positive_probability, "p").toPandas()
+    raw_p = scored["probability"].map(lambda v: v[1])
+    assert raw_p.mean() - 0.3 > 0.02
+    # A logistic regression with an intercept matches the mean of what it is fitted on...
+    assert scored["p"].mean() == pytest.approx(0.3, abs=1e-4)
+    assert scored["p"].between(0, 1).all()
+    assert (scored["p"] == scored[CALIBRATED_COL].map(lambda v: v[1])).all()
+    # ...and, increasing in the trees' log-odds, keeps their ranking.
+    assert (scored["p"].rank(method="dense") == raw_p.rank(method="dense")).all()

@@ -1,10 +1,14 @@
 """Training a horizon end to end on a tiny panel: what the run records, registration, promotion."""
+import json
+
 import mlflow
 import mlflow.spark
 import pytest
-from pyspark.ml.classification import GBTClassificationModel
+from pyspark.ml.classification import GBTClassificationModel, LogisticRegressionModel
+from pyspark.ml.feature import VectorSlicer
 
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
+from training.model import CALIBRATED_COL, with_positive_probability
 from training.registry import CHALLENGER, CHAMPION, version_by_alias
 from training.trainer import FeatureSpec, TrainingContext, candidate_weight, train_horizon
 
@@ -19,7 +23,7 @@ def trained(spark, store, conf):
     settings = tiny_settings(conf["training"])
 
     def train(spec):
-        return train_horizon(panel, 12, spec, settings, store, TrainingContext(7, "abc123", {"training": settings}))
+        return train_horizon(panel, 12, spec, settings, store, TrainingContext(7, "abc123", {"training": settings}, panel_path="lake/panel"))
 
     return train(WEAK), train(STRONG)
 
@@ -56,11 +60,18 @@ def test_run_records_data_version_thresholds_metrics_baselines_and_plots(store, 
         low, mid, high = (metrics[f"test_auc_pr_lift_over_{baseline}_p{q}"] for q in ("05", "50", "95"))
         assert low <= mid <= high
     assert any(key.startswith("test_region_") for key in metrics)
+    assert 0 <= metrics["test_ece"] <= 1 and 0 <= metrics["test_brier"] <= 1
+    assert params["calibration"] == "platt on validation"
+    # The panel trained on, as the runs table's Dataset: a Delta source at the version trained on.
+    [panel_input] = run.inputs.dataset_inputs
+    assert panel_input.dataset.name == "panel@v7" and panel_input.dataset.source_type == "delta_table"
+    assert json.loads(panel_input.dataset.source) == {"path": "lake/panel", "delta_table_version": 7}
+    assert json.loads(panel_input.dataset.profile)["approx_count"] == sum(c["rows"] for c in strong.counts.values())
 
     artifacts = {a.path for a in store.list_artifacts(run.info.run_id)}
     assert {"model", "plots", "config.json", "training_spec.json", "region_metrics.json"} <= artifacts
     plots = {a.path for a in store.list_artifacts(run.info.run_id, "plots")}
-    assert {"plots/pr_curve.png", "plots/roc_curve.png", "plots/calibration.png", "plots/lead_time.png",
+    assert {"plots/pr_curve.png", "plots/roc_curve.png", "plots/reliability.png", "plots/lead_time.png",
             "plots/importance_features.png", "plots/importance_themes.png"} <= plots
 
     candidates = mlflow.search_runs(
@@ -87,7 +98,22 @@ def test_candidate_weight_resolves_balanced_and_requires_the_setting():
 def test_registered_model_is_the_pipeline_scoring_expects(spark, trained):
     _, strong = trained
     model = mlflow.spark.load_model(f"models:/failure_12m/{strong.version}")
-    assert isinstance(model.stages[-1], GBTClassificationModel)
-    assert model.stages[-2].getInputCols() == FEATURES + ["paydex_days_missing"]
+    # The fill, the assembler, the trees, then the calibration: loading gives calibrated probabilities.
+    assert [type(stage) for stage in model.stages[2:]] == [GBTClassificationModel, VectorSlicer, LogisticRegressionModel]
+    assert model.stages[1].getInputCols() == FEATURES + ["paydex_days_missing"]
     rows = tiny_panel(spark, firms=2, months=2).select(*FEATURES)
-    assert model.transform(rows).count() == 4
+    scored = model.transform(rows).transform(with_positive_probability, "p").toPandas()
+    assert len(scored) == 4 and scored["p"].between(0, 1).all()
+    assert (scored["p"] == scored[CALIBRATED_COL].map(lambda v: v[1])).all()
+
+
+def test_first_model_below_the_baselines_is_champion_marked_below_baselines(store, trained):
+    weak, strong = trained
+    assert mlflow.get_run(weak.run_id).data.tags["below_baselines"] == "true"
+    assert store.get_model_version("failure_12m", weak.version).tags["below_baselines"] == "true"
+    assert mlflow.get_run(strong.run_id).data.tags["below_baselines"] == "false"
+
+
+def test_experiment_is_tagged_for_model_development(store, trained):
+    experiment = store.get_experiment(mlflow.get_run(trained[1].run_id).info.experiment_id)
+    assert experiment.tags.get("mlflow.experimentKind") == "custom_model_development"

@@ -1,10 +1,12 @@
 """The steps of a horizon's training, each on its own, on the tiny panel's 12-month data."""
+import dataclasses
+
 import mlflow
 import pytest
 from pyspark.sql import functions as F
 
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
-from training.model import gbt_pipeline
+from training.model import assembler_inputs, gbt_pipeline
 from training.registry import CHALLENGER, CHAMPION, version_by_alias
 from training.trainer import (
     SPLIT_COL,
@@ -93,7 +95,7 @@ def test_search_keeps_the_best_candidate_and_logs_its_choice(searched, data):
     assert result.valid_auc_pr == candidates["metrics.valid_auc_pr"].max()
     assert result.positive_weight == candidate_weight(result.params, data.counts["train"])
     assert sorted(result.thresholds) == ["high", "moderate"] and all(0 < t <= 1 for t in result.thresholds.values())
-    assert result.model.stages[-2].getInputCols() == FEATURES + ["paydex_days_missing"]
+    assert assembler_inputs(result.model) == FEATURES + ["paydex_days_missing"]
 
     params, metrics = run.data.params, run.data.metrics
     assert params["gbt_positive_weight"] == str(result.params["positive_weight"])
@@ -122,27 +124,48 @@ def test_evaluation_reports_the_baselines_and_whether_the_gbt_beats_them(evaluat
     assert "plots/pr_curve.png" in plots and "plots/lead_time.png" in plots
 
 
-def test_register_and_promote_promotes_a_better_model_and_not_a_worse_one(store, data, searched, evaluated, settings):
+def _scored(evaluation, auc_pr, baseline_auc_pr):
+    """`evaluation` as if the model had test AUC-PR `auc_pr` and the baselines `baseline_auc_pr`."""
+    return dataclasses.replace(
+        evaluation, summary={**evaluation.summary, "auc_pr": auc_pr},
+        baselines={name: {**values, "auc_pr": baseline_auc_pr} for name, values in evaluation.baselines.items()},
+    )
+
+
+def test_promotion_gate_needs_the_champion_and_both_baselines_beaten(store, data, searched, evaluated, settings):
     weak = gbt_pipeline(
         WEAK.names, WEAK.fill_values, {"max_depth": 2, "max_iter": 3}, data.label, WEIGHT_COL, settings["seed"]
     ).fit(data.train)
-    strong, strong_auc_pr = searched[1].model, evaluated[1].test_auc_pr
+    strong, strong_evaluation = searched[1].model, evaluated[1]
+    strong_auc_pr = strong_evaluation.test_auc_pr
+    client = mlflow.MlflowClient()
 
-    def register(model, test_auc_pr, spec):
+    def register(model, evaluation, spec):
         with mlflow.start_run() as run:
-            registration = register_and_promote(store, data, model, test_auc_pr, spec, settings)
+            registration = register_and_promote(store, data, model, evaluation, spec, settings)
         return registration, mlflow.get_run(run.info.run_id).data
 
-    first, _ = register(weak, 0.0, WEAK)
-    assert first.promoted and first.champion_auc_pr is None  # the first model of a name, whatever its score
-    better, better_run = register(strong, strong_auc_pr, SPEC)
+    # The first model of a name is promoted although the baselines beat it, and says so.
+    first, first_run = register(weak, _scored(strong_evaluation, 0.0, 0.5), WEAK)
+    assert first.promoted and first.below_baselines and first.champion_auc_pr is None
+    assert first_run.tags["below_baselines"] == "true"
+    assert client.get_model_version("failure_12m", first.version).tags["below_baselines"] == "true"
+
+    better, better_run = register(strong, strong_evaluation, SPEC)
     weak_auc_pr = better.champion_auc_pr  # the weak champion, scored on the same test rows
-    assert better.promoted and weak_auc_pr < strong_auc_pr
+    assert better.promoted and not better.below_baselines and weak_auc_pr < strong_auc_pr
     assert better_run.metrics["champion_test_auc_pr"] == weak_auc_pr
     assert better_run.tags["promoted"] == "true" and better_run.tags["model_version"] == better.version
-    worse, worse_run = register(weak, weak_auc_pr, WEAK)
+    assert better_run.tags["below_baselines"] == "false"
+
+    # Above the champion, but a baseline is better on the same rows: not promoted.
+    above_champion = _scored(strong_evaluation, strong_auc_pr + 0.01, strong_auc_pr + 0.02)
+    unbeaten, unbeaten_run = register(strong, above_champion, SPEC)
+    assert not unbeaten.promoted and "baseline" in unbeaten_run.tags["promotion_reason"]
+
+    worse, worse_run = register(weak, _scored(strong_evaluation, weak_auc_pr, 0.0), WEAK)
     assert not worse.promoted and worse.champion_auc_pr == strong_auc_pr
-    assert worse_run.tags["promoted"] == "false"
+    assert worse_run.tags["promoted"] == "false" and "champion" in worse_run.tags["promotion_reason"]
 
     assert version_by_alias(store, "failure_12m", CHAMPION).version == int(better.version)
     assert version_by_alias(store, "failure_12m", CHALLENGER).version == int(worse.version)

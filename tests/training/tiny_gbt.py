@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 
 from jobs.config import Config
 from jobs.tracking import configure_mlflow
-from training.model import gbt_pipeline
+from training.model import calibrated, gbt_pipeline
 from training.registry import model_name, promote, register_challenger
 from training.trainer import pip_requirements
 
@@ -54,6 +54,12 @@ def tiny_model(spark: SparkSession) -> PipelineModel:
     return gbt_pipeline(list(FEATURE_THEMES), FILL_VALUES, params, "label", "weight", seed=7).fit(train)
 
 
+@functools.lru_cache(maxsize=1)
+def tiny_calibrated_model(spark: SparkSession) -> PipelineModel:
+    """`tiny_model` calibrated on 300 other firms, as training registers its models."""
+    return calibrated(tiny_model(spark), tiny_features(spark, 300, seed=2), "label")
+
+
 def tiny_panel_month(spark: SparkSession, period, rows: int = 60, seed: int = 11) -> DataFrame:
     """Panel-like rows of one month: the tiny features plus identity columns, SIRENs below
     000000030 in region 27 and the others in region 11, all live (not after a failure), and the
@@ -83,7 +89,8 @@ def tiny_champions(conf: Config, spark: SparkSession, root: Path, threshold_high
     with mlflow.start_run() as run:
         mlflow.log_params({"threshold_high": threshold_high, "threshold_moderate": threshold_moderate})
         mlflow.log_dict({"features": {"names": list(FEATURE_THEMES), "themes": FEATURE_THEMES}}, "training_spec.json")
-        info = mlflow.spark.log_model(tiny_model(spark), artifact_path="model", pip_requirements=pip_requirements())
+        info = mlflow.spark.log_model(tiny_calibrated_model(spark), artifact_path="model",
+                                      pip_requirements=pip_requirements())
     for horizon in conf["horizons"]:
         version = register_challenger(client, model_name(horizon), info.model_uri, run.info.run_id)
         promote(client, model_name(horizon), version.version)
