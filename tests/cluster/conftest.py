@@ -171,7 +171,10 @@ def tiny_conf(folder: Path, tracking_uri: str) -> Path:
         "paths": {"lake_dir": str(folder / "lake"), "exports_dir": str(folder / "exports"),
                   "reference_dir": str(PROJECT_ROOT / "conf" / "reference")},
         "horizons": [12],
-        "spark": {"settings": {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "2g"}},
+        # As the test session's (tests/conftest.py), so that both runs split the data alike: the
+        # negatives sampled for training depend on the partitions.
+        "spark": {"settings": {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+                               "spark.sql.adaptive.enabled": "false", "spark.driver.memory": "2g"}},
         "mlflow": {"tracking_uri": tracking_uri, "artifact_location": str(folder / "mlflow-artifacts")},
         "training": {"split": {"test_months": 3, "valid_months": 3, "skip_months": 0},
                      "search": {"positive_weight": [1.0], "max_iter": [10], "subsampling_rate": [1.0]},
