@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JARS_STAMP := $(VENV)/.delta-jars
 CONF ?= conf/local.yaml
 
-.PHONY: setup jars demo test bench clean mlflow-ui
+.PHONY: setup jars demo test bench clean mlflow-ui package
 
 setup: $(STAMP) $(JARS_STAMP)
 	@$(PY) -c "from jobs.session import check_java; check_java()"
@@ -40,10 +40,17 @@ bench: setup
 	$(PY) -m bench.bench_scale --scale $(SCALE)
 	$(PY) -m bench.summary
 
-# The MLflow UI on the store named in $(CONF), bound to localhost only.
+# What a cluster needs, in dist/: the wheel (--py-files), conf/, Delta's jars (--jars) and their
+# coordinates (packages.txt, for --packages); prints the pipeline's spark-submit line.
+package: setup
+	$(PY) tools/package.py
+
+# The MLflow UI on the store named in $(CONF), bound to its bind_host (127.0.0.1 by default).
 mlflow-ui: setup
-	$(VENV)/bin/mlflow ui --host 127.0.0.1 --port 5000 --backend-store-uri \
+	$(VENV)/bin/mlflow ui --port 5000 \
+	  --host "$$($(PY) -c "from jobs.config import load_config; print(load_config('$(CONF)').get('bind_host') or '127.0.0.1')")" \
+	  --backend-store-uri \
 	  "$$($(PY) -c "from jobs.config import load_config; from jobs.tracking import tracking_uri; print(tracking_uri(load_config('$(CONF)')))")"
 
 clean:
-	rm -rf work
+	rm -rf work dist

@@ -23,10 +23,11 @@ from features.labels import failure_dates, label_name
 from features.panel import PanelRules, build_panel, refresh_start
 from features.perimeter import headcount_spans, perimeter_changes, perimeter_spans
 from ingestion.registry import SOURCES
-from jobs import delta_io
+from jobs import delta_io, preflight
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from jobs.lake import Lake
+from jobs.lock import locked
 from common.observability import stage
 from jobs.session import build_session
 
@@ -100,6 +101,7 @@ def same_columns(a: DataFrame, b: DataFrame) -> bool:
     return [(f.name, f.dataType) for f in a.schema] == [(f.name, f.dataType) for f in b.schema]
 
 
+@locked
 def run(spark: SparkSession, conf: Config, full: bool = False) -> dict:
     """Build or refresh the panel of `conf`'s lake.
 
@@ -188,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="rebuild every period instead of refreshing")
     args = parser.parse_args(argv)
     conf = config_from_args(args)
+    preflight.check(conf)
     spark = build_session(conf, app_name="build_panel")
     run(spark, conf, full=args.full)
     return 0

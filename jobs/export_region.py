@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pyspark.sql import DataFrame, SparkSession
 
 from features.calendar import parse_year_month
-from jobs import delta_io
+from jobs import delta_io, preflight
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from jobs.lake import Lake
@@ -156,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out.suffix.lower().lstrip(".") not in FORMATS:
         raise ValueError(f"--out must end with .csv or .xlsx, got {args.out}")
     conf = config_from_args(args)
+    preflight.check(conf)
     spark = build_session(conf, app_name="export_region")
     run(spark, conf, args.region, [args.out], parse_year_month(args.period) if args.period else None)
     return 0

@@ -22,11 +22,12 @@ from ingestion.reading import (
     QUARANTINE_DDL, Source, bronze_rows, observe_file_counts, parse_lines, quarantine_rows, read_lines,
 )
 from ingestion.registry import SOURCES, source_of_file
-from jobs import delta_io
+from jobs import delta_io, preflight
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from common.observability import stage
 from jobs.lake import Lake
+from jobs.lock import locked
 from jobs.session import build_session, session_settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ LOG_DDL = (
     "batch string, source string, file string, rows_read long, rows_loaded long, rows_quarantined long, "
     "ingested_at timestamp"
 )
+
+
+EMPTY_FILE = "file not loaded: the file is empty (0 bytes, not even a header line): a truncated transfer?"
 
 
 class IngestError(RuntimeError):
@@ -103,6 +107,9 @@ def ingest_source(
     rows_quarantined, file_error)."""
     if not files and not delta_io.table_exists(spark, lake.bronze(source.name)):
         return []  # never delivered: nothing to replace
+    # A 0-byte file has not even a header: a truncated transfer, reported like a bad header.
+    empty = [f for f in files if f.path.stat().st_size == 0]
+    files = [f for f in files if f not in empty]
     if files:
         lines = read_lines(spark, [str(f.path) for f in files], encoding_of(conf, source))
         parsed = parse_lines(lines, source)
@@ -122,7 +129,10 @@ def ingest_source(
         quarantine, lake.quarantine,
         f"source = {delta_io.sql_literal(source.name)} AND {batches_predicate('batch', batches)}",
     )
-    return [{"batch": f.batch, "source": source.name, "file": f.name, **counted[f.batch, f.name]} for f in files]
+    nothing = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    return [{"batch": f.batch, "source": source.name, "file": f.name, **counted[f.batch, f.name]} for f in files] + [
+        {"batch": f.batch, "source": source.name, "file": f.name, **nothing, "file_error": EMPTY_FILE} for f in empty
+    ]
 
 
 def log_rows(spark: SparkSession, counts: list[dict]) -> DataFrame:
@@ -143,6 +153,7 @@ def pending_batches(spark: SparkSession, lake: Lake, raw_dir: Path, batch: str |
     return [b for b in available if b not in done]
 
 
+@locked
 def run(spark: SparkSession, conf: Config, batch: str | None = None) -> dict:
     """Ingest `batch`, or every batch not yet ingested, with ingestion's Spark settings.
 
@@ -192,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", default=None, help="(re)ingest this batch only (YYMM)")
     args = parser.parse_args(argv)
     conf = config_from_args(args)
+    preflight.check(conf)
     spark = build_session(conf, app_name="ingest")
     raise_errors(run(spark, conf, args.batch))
     return 0

@@ -23,10 +23,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from features.calendar import batch_month, batch_name, month_range
-from jobs import build_panel, delta_io, export_region, ingest, score, train
+from jobs import build_panel, delta_io, export_region, ingest, preflight, score, train
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from jobs.lake import Lake
+from jobs.lock import locked
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from training.registry import below_baselines_warning, model_name, version_by_alias
@@ -112,6 +113,7 @@ def champion_warnings(client: MlflowClient, conf: Config) -> list[str]:
     return [w for w in (below_baselines_warning(v) for v in versions if v is not None) if w]
 
 
+@locked
 def run(spark: SparkSession, conf: Config, retrain: str | None = None) -> dict:
     """Run every stage that has work, in order, through the stages' `run`; return what each did
     (`ingest`, `panel`, `train`, `score`, `export`: absent when the stage had nothing to do).
@@ -187,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="when to retrain (default: scoring.pipeline.retrain in conf)")
     args = parser.parse_args(argv)
     conf = config_from_args(args)
+    preflight.check(conf, uses_mlflow=True)
     spark = build_session(conf, app_name="pipeline")
     run(spark, conf, args.retrain)
     return 0

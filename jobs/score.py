@@ -20,11 +20,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from features.calendar import add_months, parse_year_month
-from jobs import delta_io
+from jobs import delta_io, preflight
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from common.observability import stage
 from jobs.lake import Lake
+from jobs.lock import locked
 from jobs.session import build_session
 from jobs.tracking import configure_mlflow
 from scoring.alerts import AlertPolicy
@@ -145,6 +146,7 @@ def latest_period(spark: SparkSession, conf: Config) -> dt.date:
     return periods[-1]
 
 
+@locked
 def run(spark: SparkSession, conf: Config, periods: Sequence[dt.date] | None = None) -> dict:
     """Score `periods` (default: the panel's latest) with the champions; return the periods scored
     and, per period, its rows, alerts by level, first alerts and firms in proceedings."""
@@ -161,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--period", default=None, help="month to score, YYYY-MM (default: the panel's latest)")
     args = parser.parse_args(argv)
     conf = config_from_args(args)
+    preflight.check(conf, uses_mlflow=True)
     spark = build_session(conf, app_name="score")
     run(spark, conf, [parse_year_month(args.period)] if args.period else None)
     return 0

@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping
 
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from jobs.config import Config
+from jobs.preflight import check_delta_classes, check_master
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +77,28 @@ def build_session(conf: Config, app_name: str | None = None, master: str | None 
     """Create (or reuse) the SparkSession configured by `conf["spark"]`, with Delta enabled.
 
     Under `spark-submit` the master and the classpath are the launcher's (on a cluster, add Delta
-    with `--packages`); otherwise the master comes from conf (or `master`), and Delta's jars are
-    those `make jars` installed into the local Spark, so no network is needed.
+    with `--jars` or `--packages`); otherwise the master comes from conf (or `master`), and Delta's
+    jars are those `make jars` installed into the local Spark, so no network is needed. Either
+    way, an unreachable `spark://` master or missing Delta classes fail here with one line.
     """
     spark_conf = conf["spark"]
     builder = SparkSession.builder.appName(app_name or spark_conf["app_name"])
-    if not _launched_by_spark_submit():
+    if _launched_by_spark_submit():
+        # The launcher's JVM is up: ask it for its master and whether Delta's classes are there.
+        SparkContext._ensure_initialized()
+        check_master(SparkConf().get("spark.master", None))
+        check_delta_classes(SparkContext._jvm)
+    else:
         check_java()
         # Python workers (pandas functions) must run this interpreter, not whatever `python3` is on PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         check_delta_jars(conf)
-        builder = builder.master(master or spark_conf.get("master") or "local[*]")
+        master = master or spark_conf.get("master") or "local[*]"
+        check_master(master)
+        builder = builder.master(master)
+        if conf.get("bind_host"):  # nothing listens beyond this machine unless conf says so
+            builder = builder.config("spark.driver.bindAddress", conf["bind_host"]).config(
+                "spark.driver.host", conf["bind_host"])
     for key, value in (spark_conf.get("settings") or {}).items():
         if value is not None:
             builder = builder.config(key, str(value))

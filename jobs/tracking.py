@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import mlflow
 from mlflow.tracking import MlflowClient
@@ -31,10 +32,13 @@ def configure_mlflow(conf: Config) -> MlflowClient:
     mlflow.set_registry_uri(uri)
     name = conf["mlflow"]["experiment"]
     if mlflow.get_experiment_by_name(name) is None:
-        artifacts = Path(conf["mlflow"]["artifact_location"])
-        artifacts = artifacts if artifacts.is_absolute() else conf.root / artifacts
-        artifacts.mkdir(parents=True, exist_ok=True)
-        mlflow.create_experiment(name, artifact_location=artifacts.as_uri())
+        if urlparse(uri).scheme in ("http", "https"):
+            mlflow.create_experiment(name)  # a tracking server stores and serves the artifacts itself
+        else:
+            artifacts = Path(conf["mlflow"]["artifact_location"])
+            artifacts = artifacts if artifacts.is_absolute() else conf.root / artifacts
+            artifacts.mkdir(parents=True, exist_ok=True)
+            mlflow.create_experiment(name, artifact_location=artifacts.as_uri())
     experiment = mlflow.set_experiment(name)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     for key, value in EXPERIMENT_KIND.items():

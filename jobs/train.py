@@ -14,12 +14,13 @@ import mlflow
 from pyspark.sql import SparkSession
 
 from features import catalog
-from jobs import delta_io
+from jobs import delta_io, preflight
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import PROJECT_ROOT, Config
 from jobs.lake import Lake
 from jobs.session import build_session
-from jobs.tracking import configure_mlflow
+from jobs.tracking import configure_mlflow, tracking_uri
+from training.registry import model_name
 from training.trainer import FeatureSpec, TrainingContext, train_horizon
 
 
@@ -71,7 +72,11 @@ def run(
     done = {}
     for horizon in horizons:
         with progress(f"train {horizon}m") as counts:
-            result = train_horizon(panel, horizon, spec, settings, client, context)
+            try:
+                result = train_horizon(panel, horizon, spec, settings, client, context)
+            except Exception as error:
+                raise_if_tracking_lost(conf, horizon, error)
+                raise
             counts.update(
                 panel_version=version,
                 **{f"{split}_rows": c["rows"] for split, c in result.counts.items()},
@@ -84,6 +89,24 @@ def run(
     return done
 
 
+class TrackingUnavailable(RuntimeError):
+    """The MLflow tracking server stopped answering while a model was trained."""
+
+
+def raise_if_tracking_lost(conf: Config, horizon: int, error: Exception) -> None:
+    """Raise TrackingUnavailable when `error` came with conf's tracking server gone: registration
+    and promotion are separate calls, so a version may be registered but none promoted."""
+    try:
+        preflight.check_mlflow(conf)
+    except preflight.PreflightError:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise TrackingUnavailable(
+            f"MLflow tracking server {tracking_uri(conf)} stopped answering during the training of "
+            f"{model_name(horizon)} ({reason[:200]}): restart it and train again (a version becomes champion "
+            "only once fully registered)"
+        ) from error
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: train the horizons asked for and record them in MLflow."""
     parser = base_parser("Train the failure models (one per horizon) and record them in MLflow.")
@@ -94,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="retrain a logged run: its horizon, panel version, features and settings")
     args = parser.parse_args(argv)
     conf = config_from_args(args)
+    preflight.check(conf, uses_mlflow=True)
     spark = build_session(conf, app_name="train")
     run(spark, conf, args.horizon, args.panel_version, args.from_run)
     return 0

@@ -163,6 +163,20 @@ def test_unknown_file_and_missing_column_are_reported_and_the_rest_loads(spark, 
     assert logged == {("sigfaible_cotisdues.csv", 3, 2), ("sigfaible_debits.csv", 1, 0)}
 
 
+def test_an_empty_file_is_reported_like_a_bad_header(spark, job, tmp_path):
+    write_delivery(tmp_path / "raw", {"1902": {
+        "sigfaible_cotisdues.csv": DELIVERY["1902"]["sigfaible_cotisdues.csv"],
+        "sigfaible_debits.csv": b"",  # a truncated transfer: not even a header
+    }})
+    lake = tmp_path / "lake"
+    with pytest.raises(ingest.IngestError) as error:
+        job(tmp_path / "raw", lake)
+    assert "1 file(s) not loaded, first: 1902/sigfaible_debits.csv: file not loaded: the file is empty" in str(error.value)
+    assert table(spark, lake, "bronze/contributions").count() == 2
+    logged = {(r.file, r.rows_read, r.rows_loaded) for r in table(spark, lake, "ingest_log").collect()}
+    assert logged == {("sigfaible_cotisdues.csv", 3, 2), ("sigfaible_debits.csv", 0, 0)}
+
+
 def test_bronze_tables_are_written_with_their_source_schema(spark, clean_lake):
     from ingestion.registry import SOURCES
 

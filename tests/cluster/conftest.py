@@ -1,0 +1,202 @@
+"""A real Spark standalone cluster and an MLflow tracking server on 127.0.0.1, for the tests
+marked `cluster`: a master and two workers started from the installed pyspark's own classes
+(`bin/spark-class`), `mlflow server` with a SQLite backend serving the artifacts, the project
+packaged as `make package` builds it, and a tiny generated delivery.
+
+Ports are chosen free; every process is started in its own session and stopped by its id at the
+end, even when a test fails.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyspark
+import pytest
+import yaml
+
+from jobs.config import PROJECT_ROOT, load_config
+from tools.package import build
+
+HOST = load_config().get("bind_host") or "127.0.0.1"  # what conf says the project listens on
+SPARK_HOME = Path(pyspark.__file__).parent
+START_TIMEOUT = 120
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(check, what: str, timeout: float = START_TIMEOUT) -> None:
+    """Poll `check` until it returns true; fail the test naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a process started by `start` and its children (its session), by its id."""
+    if process.poll() is not None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@dataclass
+class Processes:
+    """The processes a fixture started, stopped in reverse order at teardown."""
+
+    logs: Path
+    started: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, name: str, command: list[str], env: dict | None = None) -> subprocess.Popen:
+        log = (self.logs / f"{name}.log").open("w")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, **(env or {})}, cwd=self.logs)
+        self.started.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in reversed(self.started):
+            stop(process)
+
+
+@dataclass
+class Cluster:
+    """A standalone master with its workers, and a tracking server."""
+
+    processes: Processes
+    master_url: str
+    master_ui: str
+    workers: dict[str, subprocess.Popen]
+    tracking_uri: str
+    mlflow: subprocess.Popen
+    work: Path
+
+    def alive_workers(self) -> int:
+        with urllib.request.urlopen(f"{self.master_ui}/json/", timeout=5) as response:
+            return sum(1 for w in json.load(response)["workers"] if w["state"] == "ALIVE")
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        """Start (or restart) worker `name` with 1 core and 2 GiB, and wait for the master to see it."""
+        before = self.alive_workers()
+        folder = self.work / name
+        folder.mkdir(exist_ok=True)
+        self.workers[name] = self.processes.start(name, [
+            str(SPARK_HOME / "bin" / "spark-class"), "org.apache.spark.deploy.worker.Worker",
+            "--host", HOST, "--port", str(free_port()), "--webui-port", str(free_port()),
+            "--cores", "1", "--memory", "2g", "--work-dir", str(folder), self.master_url,
+        ], env={"PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": HOST})
+        wait_for(lambda: self.alive_workers() > before, f"worker {name}")
+        return self.workers[name]
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """A master, two workers and a tracking server on 127.0.0.1, stopped at the end."""
+    work = tmp_path_factory.mktemp("cluster")
+    processes = Processes(work)
+    try:
+        port, ui = free_port(), free_port()
+        processes.start("master", [
+            str(SPARK_HOME / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master",
+            "--host", HOST, "--port", str(port), "--webui-port", str(ui),
+        ], env={"SPARK_LOCAL_IP": HOST})
+        master_ui = f"http://{HOST}:{ui}"
+        wait_for(lambda: urllib.request.urlopen(f"{master_ui}/json/", timeout=5).status == 200, "Spark master")
+        mlflow_port = free_port()
+        mlflow = processes.start("mlflow", [
+            str(Path(sys.executable).parent / "mlflow"), "server", "--host", HOST, "--port", str(mlflow_port),
+            "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}", "--artifacts-destination",
+            str(work / "mlflow-artifacts"), "--workers", "1",
+        ])
+        tracking_uri = f"http://{HOST}:{mlflow_port}"
+        wait_for(lambda: urllib.request.urlopen(f"{tracking_uri}/health", timeout=5).status == 200, "MLflow server")
+        running = Cluster(processes, f"spark://{HOST}:{port}", master_ui, {}, tracking_uri, mlflow, work)
+        for name in ("worker-1", "worker-2"):
+            running.start_worker(name)
+        yield running
+    finally:
+        processes.stop_all()
+
+
+@pytest.fixture(scope="session")
+def package(tmp_path_factory):
+    """What `make package` builds: the wheel, conf/ and Delta's jars."""
+    return build(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def delivery(tmp_path_factory):
+    """A tiny generated delivery: 800 firms over 40 months (a 36-month history, then 4 batches)."""
+    folder = tmp_path_factory.mktemp("delivery")
+    subprocess.run([sys.executable, "-m", "jobs.generate_extracts", "--out", str(folder / "raw"),
+                    "--truth-dir", str(folder / "truth"), "--firms", "800", "--months", "40", "--start", "2019-01",
+                    "--history-months", "36", "--seed", "3"], check=True, cwd=PROJECT_ROOT, capture_output=True)
+    return folder / "raw"
+
+
+def tiny_conf(folder: Path, tracking_uri: str) -> Path:
+    """A conf for the tiny delivery under `folder`: one horizon (12 months, 40 months of data leave
+    no room for 24), 3-month windows, one small search candidate, 2 shuffle partitions."""
+    path = folder / "conf" / "tiny.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({
+        "extends": str(PROJECT_ROOT / "conf" / "local.yaml"),
+        "paths": {"lake_dir": str(folder / "lake"), "exports_dir": str(folder / "exports"),
+                  "reference_dir": str(PROJECT_ROOT / "conf" / "reference")},
+        "horizons": [12],
+        # As the test session's (tests/conftest.py), so that both runs split the data alike: the
+        # negatives sampled for training depend on the partitions.
+        "spark": {"settings": {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+                               "spark.sql.adaptive.enabled": "false", "spark.driver.memory": "2g"}},
+        "mlflow": {"tracking_uri": tracking_uri, "artifact_location": str(folder / "mlflow-artifacts")},
+        "training": {"split": {"test_months": 3, "valid_months": 3, "skip_months": 0},
+                     "search": {"positive_weight": [1.0], "max_iter": [10], "subsampling_rate": [1.0]},
+                     "metrics": {"bootstrap": {"replicates": 20}}},
+        "scoring": {"alert_horizon": 12},
+    }))
+    return path
+
+
+def submit(package: dict, master: str, stage: str, conf: Path, *args: str, log: Path) -> subprocess.Popen:
+    """`spark-submit` of `jobs/<stage>.py` to `master`, with the wheel and the jars, as the README
+    says; its output goes to `log`."""
+    command = [
+        str(SPARK_HOME / "bin" / "spark-submit"), "--master", master,
+        "--py-files", str(package["wheel"]), "--jars", ",".join(str(j) for j in package["jars"]),
+        "--conf", f"spark.driver.host={HOST}", "--conf", f"spark.driver.bindAddress={HOST}",
+        "--conf", "spark.executor.memory=1g", "--conf", "spark.ui.enabled=false",
+        str(PROJECT_ROOT / "jobs" / f"{stage}.py"), "--conf", str(conf), *args,
+    ]
+    handle = log.open("w")
+    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": HOST,
+                                 # A stopped server fails the stage in seconds, not after MLflow's retries.
+                                 "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"},
+                            cwd=log.parent)

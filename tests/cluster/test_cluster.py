@@ -1,0 +1,180 @@
+"""The pipeline submitted to a real standalone cluster with a shared tracking server: same tables
+as a local run, and the faults a cluster has (a lost worker, a killed driver, two refreshes at
+once, a tracking server that stops)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from ingestion.registry import SOURCES
+from jobs import delta_io, pipeline
+from jobs.config import load_config
+from jobs.lake import Lake
+from tests.cluster.conftest import HOST, Processes, free_port, stop, submit, tiny_conf, wait_for
+from training.registry import CHAMPION, version_by_alias
+
+pytestmark = pytest.mark.cluster
+RUN_TIMEOUT = 600
+
+
+def finish(process: subprocess.Popen, log, timeout: float = RUN_TIMEOUT) -> int:
+    """The exit status of a submitted stage; fails the test (and stops the stage) after `timeout`."""
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        pytest.fail(f"{log.name} did not finish in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def tables(spark, lake: Lake) -> dict:
+    """The tables a run leaves that must not depend on where it ran."""
+    found = {f"bronze/{s.name}": lake.bronze(s.name) for s in SOURCES if delta_io.table_exists(spark, lake.bronze(s.name))}
+    found.update(quarantine=lake.quarantine, panel=lake.panel, scores=lake.scores)
+    return {name: delta_io.read(spark, path) for name, path in found.items()}
+
+
+def assert_same_tables(spark, a: Lake, b: Lake, names=None) -> None:
+    left, right = tables(spark, a), tables(spark, b)
+    assert sorted(left) == sorted(right)
+    for name in names or left:
+        assert_df_equality(left[name], right[name].select(*left[name].columns), ignore_row_order=True,
+                           ignore_nullable=True)
+
+
+@pytest.fixture(scope="module")
+def runs(spark, cluster, package, delivery, tmp_path_factory):
+    """The tiny delivery less its last batch, through the pipeline locally (this session's Spark,
+    a local SQLite store) and on the cluster (spark-submit, the tracking server)."""
+    raw = tmp_path_factory.mktemp("raw")
+    batches = sorted(p for p in delivery.iterdir() if p.is_dir())
+    for batch in batches[:-1]:
+        (raw / batch.name).symlink_to(batch)
+    local_folder, cluster_folder = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("on_cluster")
+    local_conf = load_config(tiny_conf(local_folder, f"sqlite:///{local_folder / 'mlflow.db'}"))
+    local_conf = local_conf.with_overrides(raw_dir=str(raw))
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    try:
+        pipeline.run(spark, local_conf)
+    finally:
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
+    conf_path = tiny_conf(cluster_folder, cluster.tracking_uri)
+    log = cluster_folder / "pipeline.log"
+    process = submit(package, cluster.master_url, "pipeline", conf_path, "--raw-dir", str(raw), log=log)
+    assert finish(process, log) == 0, log.read_text()[-3000:]
+    return {
+        "raw": raw, "held_back": batches[-1], "conf": conf_path, "folder": cluster_folder,
+        "local": Lake.from_conf(local_conf), "cluster": Lake.from_conf(load_config(conf_path)),
+    }
+
+
+def test_the_cluster_run_equals_the_local_run(spark, runs):
+    assert_same_tables(spark, runs["local"], runs["cluster"])
+    assert delta_io.read(spark, runs["cluster"].scores).count() > 0
+
+
+def test_a_worker_killed_while_the_panel_builds(spark, cluster, package, runs):
+    log = runs["folder"] / "panel_full.log"
+    started = time.monotonic()
+    process = submit(package, cluster.master_url, "build_panel", runs["conf"], "--raw-dir", str(runs["raw"]),
+                     "--full", log=log)
+    victim = cluster.workers["worker-1"]
+    # Once the application has its executor on the worker, and the build is under way.
+    wait_for(lambda: any((cluster.work / "worker-1").glob("app-*/*/stderr")), "an executor on worker-1")
+    wait_for(lambda: time.monotonic() - started > 25, "the build under way")
+    os.killpg(victim.pid, signal.SIGKILL)  # lost, not shut down
+    try:
+        assert finish(process, log) == 0, log.read_text()[-3000:]
+        assert_same_tables(spark, runs["local"], runs["cluster"], ["panel"])
+    finally:
+        cluster.start_worker("worker-1")
+
+
+def test_a_driver_killed_while_it_writes_the_scores(spark, cluster, package, runs):
+    scores = runs["cluster"].scores
+    before_version = delta_io.current_version(spark, scores)
+    before = delta_io.read(spark, scores).cache()
+    before.count()
+    period = before.agg(F.max("period")).first()[0].isoformat()[:7]
+    committed = {p for p in scores.rglob("*.parquet")}
+    log = runs["folder"] / "score_killed.log"
+    process = submit(package, cluster.master_url, "score", runs["conf"], "--period", period, log=log)
+    def writing() -> bool:
+        assert process.poll() is None, f"the scoring ended before its write was seen:\n{log.read_text()[-2000:]}"
+        return any(p not in committed for p in scores.rglob("*.parquet"))
+
+    # The first new data file means the write has begun; its commit comes after every task.
+    wait_for(writing, "the scores' first new data file", timeout=RUN_TIMEOUT)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver, its Python side and spark-submit
+    process.wait()
+    assert delta_io.current_version(spark, scores) == before_version
+    assert_df_equality(delta_io.read(spark, scores), before, ignore_row_order=True)
+
+    log = runs["folder"] / "score_rerun.log"
+    process = submit(package, cluster.master_url, "score", runs["conf"], "--period", period, log=log)
+    assert finish(process, log) == 0, log.read_text()[-3000:]
+    assert_df_equality(delta_io.read(spark, scores), before, ignore_row_order=True)
+    before.unpersist()
+
+
+def test_two_refreshes_at_once_one_runs_the_other_names_it(spark, cluster, package, runs):
+    (runs["raw"] / runs["held_back"].name).symlink_to(runs["held_back"])
+    logs = [runs["folder"] / f"refresh_{i}.log" for i in (1, 2)]
+    processes = [submit(package, cluster.master_url, "pipeline", runs["conf"], "--raw-dir", str(runs["raw"]),
+                        "--retrain", "never", log=log) for log in logs]
+    statuses = [finish(process, log) for process, log in zip(processes, logs)]
+    assert sorted(statuses) == [0, 1], [log.read_text()[-2000:] for log in logs]
+    refused = logs[statuses.index(1)].read_text()
+    assert "error: LakeLocked: another run writes the lake" in refused and "jobs/pipeline.py" in refused
+    lake = runs["cluster"]
+    logged = delta_io.read(spark, lake.ingest_log).where(F.col("batch") == runs["held_back"].name)
+    assert logged.count() == logged.select("file").distinct().count() > 0  # the batch ingested once
+    scores = delta_io.read(spark, lake.scores)
+    assert scores.count() == scores.select("siren", "period").distinct().count()  # no firm scored twice
+    latest = scores.agg(F.max("period")).first()[0]
+    assert latest.strftime("%y%m") == runs["held_back"].name
+
+
+def test_a_tracking_server_stopped_during_training_fails_clearly_and_promotes_nothing(
+    spark, cluster, package, runs, tmp_path
+):
+    processes = Processes(tmp_path)
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "mlflow"), "server", "--host", HOST, "--port", str(port),
+               "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
+               "--artifacts-destination", str(tmp_path / "artifacts"), "--workers", "1"]
+    uri = f"http://{HOST}:{port}"
+    client = mlflow.MlflowClient(uri, uri)
+
+    def healthy() -> bool:
+        return urllib.request.urlopen(f"{uri}/health", timeout=5).status == 200
+
+    def training_started() -> bool:
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        return bool(experiments and client.search_runs(experiments))
+
+    try:
+        server = processes.start("mlflow", command)
+        wait_for(healthy, "MLflow server")
+        log = tmp_path / "train.log"
+        process = submit(package, cluster.master_url, "train", runs["conf"], "--mlflow-uri", uri, log=log)
+        wait_for(training_started, "a training run on the server", timeout=RUN_TIMEOUT)
+        stop(server)
+        assert finish(process, log) != 0
+        said = f"error: TrackingUnavailable: MLflow tracking server {uri} stopped answering during the training"
+        assert any(line.startswith(said) for line in log.read_text().splitlines()), log.read_text()[-3000:]
+        processes.start("mlflow-again", command)
+        wait_for(healthy, "MLflow server again")
+        assert version_by_alias(client, "failure_12m", CHAMPION) is None
+    finally:
+        processes.stop_all()
