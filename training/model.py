@@ -16,7 +16,8 @@ import itertools
 from typing import Mapping, Sequence
 
 from pyspark.ml import Pipeline, PipelineModel
-from pyspark.ml.classification import GBTClassificationModel, GBTClassifier, LogisticRegression
+from pyspark import SparkContext
+from pyspark.ml.classification import GBTClassificationModel, GBTClassifier, LogisticRegression, LogisticRegressionModel
 from pyspark.ml.feature import SQLTransformer, VectorAssembler, VectorSlicer
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
@@ -150,6 +151,20 @@ def grid_candidates(grid: Mapping[str, Sequence[float]]) -> list[dict[str, float
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[key] for key in keys))]
 
 
+def without_training_summary(model: PipelineModel) -> PipelineModel:
+    """`model` with the training summaries of its logistic regressions dropped (in place).
+
+    Spark 4.1 keeps the SparkSession in a LogisticRegressionModel's summary, and the model travels
+    in the closures of its transform: once the session has used an Observation (ingestion counts
+    its files with one), the session no longer serializes and every transform fails with "Task not
+    serializable". The summary is only the fit's diagnostics, which nothing here reads.
+    """
+    for stage in model.stages:
+        if isinstance(stage, LogisticRegressionModel) and stage.hasSummary:
+            stage._java_obj.setSummary(SparkContext._active_spark_context._jvm.scala.Option.empty())
+    return model
+
+
 def calibrated(model: PipelineModel, valid: DataFrame, label_col: str) -> PipelineModel:
     """`model` with two more stages: Platt scaling, a logistic regression of the label on the
     trees' log-odds, fitted on `valid` (rows the trees were not fitted on, unweighted, unsampled).
@@ -167,7 +182,7 @@ def calibrated(model: PipelineModel, valid: DataFrame, label_col: str) -> Pipeli
         rawPredictionCol="calibrated_raw_prediction", predictionCol="calibrated_prediction", regParam=0.0,
     )
     scored = margin.transform(model.transform(valid)).withColumn(label_col, F.col(label_col).cast("double"))
-    return PipelineModel(stages=[*model.stages, margin, platt.fit(scored)])
+    return without_training_summary(PipelineModel(stages=[*model.stages, margin, platt.fit(scored)]))
 
 
 def with_positive_probability(predictions: DataFrame, output_col: str = "score") -> DataFrame:

@@ -51,6 +51,7 @@ from training.model import (
     pipeline_features,
     source_feature,
     with_positive_probability,
+    without_training_summary,
 )
 from training.registry import (
     BELOW_BASELINES, CHAMPION, model_name, promote, promotion_decision, register_challenger, version_by_alias,
@@ -326,9 +327,9 @@ def _baselines(train, valid, test, spec, label, settings):
     rule_summary, rule_curve, _ = _evaluate(rule_scored, label, {"flagged": 1.0}, settings, by_region=False)
 
     lr = settings["logistic"]
-    logistic = logistic_pipeline(
+    logistic = without_training_summary(logistic_pipeline(
         spec.names, spec.fill_values, label, WEIGHT_COL, lr["max_iter"], lr["reg_param"], settings["missing_placeholder"]
-    ).fit(train)
+    ).fit(train))
     thresholds = _choose_thresholds(_score(logistic, valid), label, settings)
     lr_scored = _score(logistic, test)
     lr_summary, lr_curve, _ = _evaluate(lr_scored, label, thresholds, settings, by_region=False)

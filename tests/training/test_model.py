@@ -5,6 +5,8 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.ml.classification import GBTClassificationModel
 from pyspark.ml.feature import SQLTransformer
+from pyspark.sql import Observation
+from pyspark.sql import functions as F
 
 from training.model import (
     CALIBRATED_COL,
@@ -82,3 +84,12 @@ def test_calibration_brings_weighted_probabilities_back_to_observed_rates(spark)
     assert (scored["p"] == scored[CALIBRATED_COL].map(lambda v: v[1])).all()
     # ...and, increasing in the trees' log-odds, keeps their ranking.
     assert (scored["p"].rank(method="dense") == raw_p.rank(method="dense")).all()
+
+
+def test_logistic_stages_transform_after_the_session_used_an_observation(spark):
+    # Ingestion counts its files with an Observation in the same session as training (the pipeline).
+    frame = spark.createDataFrame([(float(i % 10), int(i % 10 >= 7)) for i in range(60)], "debt double, label int")
+    frame.observe(Observation(), F.count(F.lit(1)).alias("rows")).count()
+    raw = gbt_pipeline(["debt"], FILL, {"max_depth": 2, "max_iter": 3}, "label", "weight", 1).fit(
+        frame.withColumn("weight", F.lit(1.0)))
+    assert len(calibrated(raw, frame, "label").transform(frame).collect()) == 60
