@@ -154,7 +154,7 @@ def number_lines(text: DataFrame, splits: Sequence[Row]) -> DataFrame:
     A line's number is the count of lines in the earlier splits of its file plus its rank in its
     split. The splits are a table held in the plan (`local_rows`), joined by broadcast on the
     split a line was read from: a hash lookup per line, however many files a source has (constants
-    in a CASE grew with the files and slowed a 49-batch delivery sevenfold). A line outside the
+    in a CASE grew with the files and slowed the demo's 49-batch delivery several times). A line outside the
     counted splits (the files, or Spark's split settings, changed since the count) fails the query.
     """
     before, rows = {}, []
