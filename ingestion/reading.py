@@ -202,7 +202,7 @@ def read_lines(spark: SparkSession, paths: Sequence[str], encoding: str) -> Data
     Returns `_batch` (the parent folder), `_file`, `_line`, `_text` and `_read_error` (the reason
     a line could not be decoded, or null). Runs one Spark job, which counts each file split's lines
     and takes each file's header (line 1); each query of the frame then reads the other lines
-    once, and one of the headers alone (`_line = 1`) reads no file.
+    once.
     """
     text = text_lines(spark, paths)
     splits = file_splits(text).collect()
