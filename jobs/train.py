@@ -25,8 +25,14 @@ from training.trainer import FeatureSpec, TrainingContext, train_horizon
 
 
 def git_commit() -> str:
-    """The commit of the code that runs, `unknown` outside a git checkout."""
-    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    """The commit of the code that runs, `unknown` outside a git checkout (e.g. from the wheel
+    spark-submit ships with --py-files, where the project root is the wheel file itself)."""
+    if not PROJECT_ROOT.is_dir():
+        return "unknown"
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    except OSError:  # no git on this machine
+        return "unknown"
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
