@@ -24,7 +24,7 @@ from tests.cluster.conftest import HOST, Processes, free_port, stop, submit, tin
 from training.registry import CHAMPION, version_by_alias
 
 pytestmark = pytest.mark.cluster
-RUN_TIMEOUT = 600
+RUN_TIMEOUT = 1500  # a tiny pipeline takes 5 to 10 minutes on 2 shared cores
 
 
 def finish(process: subprocess.Popen, log, timeout: float = RUN_TIMEOUT) -> int:
