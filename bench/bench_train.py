@@ -90,6 +90,7 @@ def spark_levers(train: DataFrame, test: DataFrame, spec: FeatureSpec, params: d
     """Fit time and test AUC-PR of the GBT per lever."""
     cores = train.sparkSession.sparkContext.defaultParallelism
     cached = train.cache()
+    keys = ("siren", "period") if "siren" in train.columns else ("id",)  # a panel's rows, or synthetic ones
     cached.count()
     levers = {
         "plain": (train, {}),
@@ -97,7 +98,7 @@ def spark_levers(train: DataFrame, test: DataFrame, spec: FeatureSpec, params: d
         "bins_32": (cached, {"max_bins": 32}),
         "bins_256": (cached, {"max_bins": 256}),
         "partitions_x4": (cached.repartition(4 * cores).cache(), {}),
-        "negatives_25pct": (cached.transform(downsample_negatives, LABEL, 0.25, seed, WEIGHT).cache(), {}),
+        "negatives_25pct": (cached.transform(downsample_negatives, LABEL, 0.25, seed, WEIGHT, keys).cache(), {}),
         "checkpoint_10": (cached, {"checkpoint": 10}),
     }
     train.sparkSession.sparkContext.setCheckpointDir(checkpoint_dir)

@@ -177,17 +177,24 @@ def positive_weight(setting: float | str, rows: int, positives: int) -> float:
     return float(setting)
 
 
-def downsample_negatives(data: DataFrame, label_col: str, fraction: float, seed: int, weight_col: str = "weight") -> DataFrame:
+def downsample_negatives(
+    data: DataFrame, label_col: str, fraction: float, seed: int, weight_col: str = "weight",
+    key_cols: tuple[str, ...] = ("siren", "period"),
+) -> DataFrame:
     """`data` with each negative row kept with probability `fraction` and its weight divided by it.
 
     A speed lever for very large training sets: the expected total weight of the negatives, and so
-    the loss the trees minimise, is unchanged. `fraction` 1 returns `data` as it is.
+    the loss the trees minimise, is unchanged. `fraction` 1 returns `data` as it is. Whether a row
+    is kept is a hash of its `key_cols` and `seed`, not a random draw per partition: the sample,
+    and so the model, do not depend on how the panel's files fall into partitions (two lakes of
+    the same data, e.g. a local and a cluster run, have differently named files).
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"the negative fraction must be in (0, 1], got {fraction}")
     if fraction == 1:
         return data
     positive = F.col(label_col) == 1
-    return data.filter(positive | (F.rand(seed) < fraction)).withColumn(
+    draw = F.pmod(F.xxhash64(*[F.col(c) for c in key_cols], F.lit(seed)), F.lit(1 << 30)) / float(1 << 30)
+    return data.filter(positive | (draw < fraction)).withColumn(
         weight_col, F.when(positive, F.col(weight_col)).otherwise(F.col(weight_col) / fraction)
     )

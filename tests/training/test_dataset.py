@@ -150,12 +150,17 @@ def test_class_weight_multiplies_the_sample_weight_of_positives_only(spark):
 
 def test_downsampled_negatives_keep_their_expected_total_weight(spark):
     data = spark.range(4000).select(
-        (F.col("id") % 20 == 0).cast("int").alias("label"), F.lit(1.0).alias("weight")
+        "id", (F.col("id") % 20 == 0).cast("int").alias("label"), F.lit(1.0).alias("weight")
     )
-    sampled = downsample_negatives(data, "label", 0.25, seed=3)
+    sampled = downsample_negatives(data, "label", 0.25, seed=3, key_cols=("id",))
     totals = {r["label"]: (r["rows"], r["weight"]) for r in
               sampled.groupBy("label").agg(F.count("*").alias("rows"), F.sum("weight").alias("weight")).collect()}
     assert totals[1] == (200, 200.0)  # every positive kept, weight unchanged
     assert totals[0][0] == pytest.approx(950, rel=0.1)
     assert totals[0][1] == pytest.approx(3800, rel=0.1)
     assert downsample_negatives(data, "label", 1.0, seed=3) is data
+    # The same rows whatever the partitioning: the sample is a hash of each row's key.
+    kept = {r.id for r in sampled.collect()}
+    assert {r.id for r in downsample_negatives(data.repartition(3), "label", 0.25, 3, key_cols=("id",)).collect()} == kept
+    assert {r.id for r in downsample_negatives(data.withColumn("id", F.col("id") + 0), "label", 0.25, 4,
+                                               key_cols=("id",)).collect()} != kept  # another seed, another sample
