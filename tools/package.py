@@ -40,13 +40,14 @@ def main() -> int:
     parser.add_argument("--dist", type=Path, default=PROJECT_ROOT / "dist")
     args = parser.parse_args()
     built = build(args.dist.resolve())
-    relative = {key: (value if isinstance(value, list) else [value]) for key, value in built.items()}
-    names = {key: [str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p) for p in paths]
-             for key, paths in relative.items()}
-    print(f"built {', '.join(names['wheel'])}, {names['conf'][0]}/, {len(names['jars'])} jars")
-    print("spark-submit --master spark://HOST:7077 "
-          f"--py-files {names['wheel'][0]} --jars {','.join(names['jars'])} "
-          f"jobs/pipeline.py --conf {names['conf'][0]}/cluster.yaml")
+
+    def shown(path: Path) -> str:
+        return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+    jars = ",".join(shown(jar) for jar in built["jars"])
+    print(f"built {shown(built['wheel'])}, {shown(built['conf'])}/, {len(built['jars'])} jars")
+    print(f"spark-submit --master spark://HOST:7077 --py-files {shown(built['wheel'])} --jars {jars} "
+          f"jobs/pipeline.py --conf {shown(built['conf'])}/cluster.yaml")
     return 0
 
 
