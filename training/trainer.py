@@ -495,6 +495,11 @@ def prepare(rows: DataFrame, horizon: int, windows: SplitWindows, spec: FeatureS
     """The split rows (see split_rows) reduced to the columns training reads (cached), and the
     split counts.
 
+    The rows are laid out canonically (hashed by firm and month into the session's shuffle
+    partitions, sorted within each): the trees' split candidates and sums depend on the order
+    rows reach them, and two lakes of the same panel (a local and a cluster run) have different
+    files. Same rows and same partition count, same model.
+
     Raises a ValueError naming the split when one has too few positives.
     """
     label, rule = label_column(horizon), settings["baseline_rule"]
@@ -502,7 +507,8 @@ def prepare(rows: DataFrame, horizon: int, windows: SplitWindows, spec: FeatureS
         ["siren", "period", settings["region_column"], "failure_date", label, *spec.names,
          *rule["debt_columns"], rule["contributions_column"], SPLIT_COL]
     ))
-    data = rows.select(*keep)
+    partitions = int(rows.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    data = rows.select(*keep).repartition(partitions, "siren", "period").sortWithinPartitions("siren", "period")
     counts = split_counts(data, label, SPLIT_COL)
     check_split_counts(counts, horizon, windows, settings["split"]["min_positives"])
     return data.cache(), counts

@@ -169,3 +169,24 @@ def test_promotion_gate_needs_the_champion_and_both_baselines_beaten(store, data
 
     assert version_by_alias(store, "failure_12m", CHAMPION).version == int(better.version)
     assert version_by_alias(store, "failure_12m", CHALLENGER).version == int(worse.version)
+
+
+def test_the_fitted_trees_do_not_depend_on_how_the_panel_falls_into_partitions(spark, data, settings):
+    """A local and a cluster run read the same panel in different partitions (their files differ):
+    the same rows must give the same model, to the last bit."""
+    panel = tiny_panel(spark).repartition(5, "paydex_days").cache()  # the same rows, laid out otherwise
+    other = split_and_sample(panel, 12, SPEC, settings)
+    trees = {"max_depth": 3, "max_iter": 5, "step_size": 0.3, "subsampling_rate": 1.0}
+    label = data.label
+
+    def scores(prepared):
+        model = gbt_pipeline(SPEC.names, SPEC.fill_values, trees, label, WEIGHT_COL, settings["seed"],
+                             settings["max_bins"], settings["missing_placeholder"]).fit(prepared.train)
+        return {row.siren + row.period.isoformat(): row.probability[1]
+                for row in model.transform(data.valid).select("siren", "period", "probability").collect()}
+
+    try:
+        assert scores(other) == scores(data)
+    finally:
+        other.unpersist()
+        panel.unpersist()
