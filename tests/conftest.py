@@ -5,6 +5,7 @@ import pytest
 
 from jobs.config import load_config
 from jobs.session import build_session
+from tests.tiny_lake import TinyLake, build_tiny_lake, generate_delivery
 
 TEST_SPARK_SETTINGS = {
     "spark.sql.shuffle.partitions": "2",
@@ -30,3 +31,16 @@ def spark(conf):
     session = build_session(conf, app_name="tests", master="local[2]")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_delivery(tmp_path_factory):
+    """The tiny generated delivery of tests/tiny_lake.py (raw batches)."""
+    return generate_delivery(tmp_path_factory.mktemp("tiny_delivery"))
+
+
+@pytest.fixture(scope="session")
+def tiny_lake(spark, tiny_delivery, tmp_path_factory) -> TinyLake:
+    """The whole pipeline run once on the tiny delivery less its last batch (tests/tiny_lake.py);
+    tests read it, and write only tables and runs of their own."""
+    return build_tiny_lake(spark, tiny_delivery, tmp_path_factory.mktemp("tiny_lake"))

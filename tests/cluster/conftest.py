@@ -1,7 +1,7 @@
 """A real Spark standalone cluster and an MLflow tracking server on 127.0.0.1, for the tests
 marked `cluster`: a master and two workers started from the installed pyspark's own classes
-(`bin/spark-class`), `mlflow server` with a SQLite backend serving the artifacts, the project
-packaged as `make package` builds it, and a tiny generated delivery.
+(`bin/spark-class`), `mlflow server` with a SQLite backend serving the artifacts, and the project
+packaged as `make package` builds it. The delivery is the tiny one of tests/tiny_lake.py.
 
 Ports are chosen free; every process is started in its own session and stopped by its id at the
 end, even when a test fails.
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pyspark
 import pytest
-import yaml
 
 from jobs.config import PROJECT_ROOT, load_config
 from tools.package import build
@@ -149,39 +148,6 @@ def cluster(tmp_path_factory):
 def package(tmp_path_factory):
     """What `make package` builds: the wheel, conf/ and Delta's jars."""
     return build(tmp_path_factory.mktemp("dist"))
-
-
-@pytest.fixture(scope="session")
-def delivery(tmp_path_factory):
-    """A tiny generated delivery: 800 firms over 40 months (a 36-month history, then 4 batches)."""
-    folder = tmp_path_factory.mktemp("delivery")
-    subprocess.run([sys.executable, "-m", "jobs.generate_extracts", "--out", str(folder / "raw"),
-                    "--truth-dir", str(folder / "truth"), "--firms", "800", "--months", "40", "--start", "2019-01",
-                    "--history-months", "36", "--seed", "3"], check=True, cwd=PROJECT_ROOT, capture_output=True)
-    return folder / "raw"
-
-
-def tiny_conf(folder: Path, tracking_uri: str) -> Path:
-    """A conf for the tiny delivery under `folder`: one horizon (12 months, 40 months of data leave
-    no room for 24), 3-month windows, one small search candidate, 2 shuffle partitions."""
-    path = folder / "conf" / "tiny.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({
-        "extends": str(PROJECT_ROOT / "conf" / "local.yaml"),
-        "paths": {"lake_dir": str(folder / "lake"), "exports_dir": str(folder / "exports"),
-                  "reference_dir": str(PROJECT_ROOT / "conf" / "reference")},
-        "horizons": [12],
-        # As the test session's (tests/conftest.py), so that both runs split the data alike: the
-        # negatives sampled for training depend on the partitions.
-        "spark": {"settings": {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
-                               "spark.sql.adaptive.enabled": "false", "spark.driver.memory": "2g"}},
-        "mlflow": {"tracking_uri": tracking_uri, "artifact_location": str(folder / "mlflow-artifacts")},
-        "training": {"split": {"test_months": 3, "valid_months": 3, "skip_months": 0},
-                     "search": {"positive_weight": [1.0], "max_iter": [10], "subsampling_rate": [1.0]},
-                     "metrics": {"bootstrap": {"replicates": 20}}},
-        "scoring": {"alert_horizon": 12},
-    }))
-    return path
 
 
 def submit(package: dict, master: str, stage: str, conf: Path, *args: str, log: Path) -> subprocess.Popen:

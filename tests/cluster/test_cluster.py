@@ -17,10 +17,11 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from ingestion.registry import SOURCES
-from jobs import delta_io, pipeline
+from jobs import delta_io
 from jobs.config import load_config
 from jobs.lake import Lake
-from tests.cluster.conftest import HOST, Processes, free_port, stop, submit, tiny_conf, wait_for
+from tests.cluster.conftest import HOST, Processes, free_port, stop, submit, wait_for
+from tests.tiny_lake import tiny_conf
 from training.registry import CHAMPION, version_by_alias
 
 pytestmark = pytest.mark.cluster
@@ -52,29 +53,23 @@ def assert_same_tables(spark, a: Lake, b: Lake, names=None) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(spark, cluster, package, delivery, tmp_path_factory):
-    """The tiny delivery less its last batch, through the pipeline locally (this session's Spark,
-    a local SQLite store) and on the cluster (spark-submit, the tracking server)."""
-    raw = tmp_path_factory.mktemp("raw")
-    batches = sorted(p for p in delivery.iterdir() if p.is_dir())
-    for batch in batches[:-1]:
-        (raw / batch.name).symlink_to(batch)
-    local_folder, cluster_folder = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("on_cluster")
-    local_conf = load_config(tiny_conf(local_folder, f"sqlite:///{local_folder / 'mlflow.db'}"))
-    local_conf = local_conf.with_overrides(raw_dir=str(raw))
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    try:
-        pipeline.run(spark, local_conf)
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+def runs(cluster, package, tiny_lake, tmp_path_factory):
+    """The tiny delivery less its last batch through the pipeline locally (the shared tiny lake:
+    this session's Spark, a local SQLite store) and on the cluster (spark-submit, the tracking
+    server)."""
+    cluster_folder = tmp_path_factory.mktemp("on_cluster")
     conf_path = tiny_conf(cluster_folder, cluster.tracking_uri)
     log = cluster_folder / "pipeline.log"
-    process = submit(package, cluster.master_url, "pipeline", conf_path, "--raw-dir", str(raw), log=log)
+    process = submit(package, cluster.master_url, "pipeline", conf_path, "--raw-dir", str(tiny_lake.raw), log=log)
     assert finish(process, log) == 0, log.read_text()[-3000:]
+    # Its own copy of the batch folders: the refresh test delivers the held-back batch there.
+    raw = cluster_folder / "raw"
+    raw.mkdir()
+    for batch in tiny_lake.raw.iterdir():
+        (raw / batch.name).symlink_to(batch.resolve())
     return {
-        "raw": raw, "held_back": batches[-1], "conf": conf_path, "folder": cluster_folder,
-        "local": Lake.from_conf(local_conf), "cluster": Lake.from_conf(load_config(conf_path)),
+        "raw": raw, "held_back": tiny_lake.held_back, "conf": conf_path, "folder": cluster_folder,
+        "local": tiny_lake.lake, "cluster": Lake.from_conf(load_config(conf_path)),
     }
 
 
