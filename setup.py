@@ -34,7 +34,7 @@ setup(
         "console_scripts": [
             f"ew-{stage.replace('_', '-')}=jobs.{stage}:cli"
             for stage in ("generate_extracts", "ingest", "build_panel", "train", "score",
-                          "export_region", "pipeline")
+                          "export_region", "pipeline", "backtest")
         ]
     },
 )

@@ -264,6 +264,14 @@ def feature(name: str) -> Feature:
     raise KeyError(name)
 
 
+def label_of(name: str) -> str:
+    """The French label of a feature; the name itself for a column the catalogue lacks."""
+    try:
+        return feature(name).label
+    except KeyError:
+        return name
+
+
 def theme_of(name: str) -> str:
     """The theme key of a feature (raises KeyError for an unknown name)."""
     return feature(name).theme

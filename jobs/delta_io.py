@@ -7,6 +7,7 @@ Modes:
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Sequence
 
@@ -69,7 +70,11 @@ def sql_literal(value: object) -> str:
     """Render a Python value as a SQL literal for a `replaceWhere` predicate."""
     if value is None:
         return "NULL"
+    if isinstance(value, bool):
+        return str(value).upper()
     if isinstance(value, (int, float)):
         return str(value)
+    if isinstance(value, dt.date):
+        return f"DATE'{value.isoformat()}'"
     text = str(value).replace("'", "''")
     return f"'{text}'"

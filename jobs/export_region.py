@@ -17,14 +17,17 @@ import pandas as pd
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from features.calendar import parse_year_month
+from features.catalog import label_of
 from jobs import delta_io, preflight
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from jobs.lake import Lake
 from common.observability import stage
 from jobs.session import build_session
+from scoring import drift
 from scoring.regional_list import (
     HEADCOUNT_HEADER, LEGEND_HEADERS, LEGEND_SHEET, legend, list_period, model_versions, probability_header,
     regional_alert_list,
@@ -116,12 +119,25 @@ def export_region(spark: SparkSession, conf: Config, scores: DataFrame, region: 
             region, period, model_versions(scores, region, period), conf["horizons"], settings["alert_horizon"],
             conf["training"]["thresholds"], (settings["alerts"].get("new_high_cap") or {}).get(region),
             settings["first_alert_lookback_months"], settings["reasons"]["max_themes"],
-            settings["reasons"]["max_features"],
+            settings["reasons"]["max_features"], drifting_labels(spark, conf, period),
         )
     for out in outs:
         write_alert_list(alerts, legend_rows, [probability_header(h) for h in conf["horizons"]], out,
                          settings["export"], sheet_name=f"Alertes {region} {month}")
     return len(alerts)
+
+
+def drifting_labels(spark: SparkSession, conf: Config, period: dt.date) -> list[str] | None:
+    """The French labels of the features drifting at `period` when the drift watch flagged that
+    month of the live scores (most important first), else None."""
+    path = Lake.from_conf(conf).monitoring
+    if not delta_io.table_exists(spark, path):
+        return None
+    rows = [r.asDict() for r in delta_io.read(spark, path).where(
+        (F.col("period") == F.lit(period)) & (F.col("source") == drift.LIVE)).collect()]
+    if not any(r["kind"] == drift.MONTH and r["drifting"] for r in rows):
+        return None
+    return [label_of(name) for name in drift.drifting_features(rows, conf["monitoring"]["features_named"])]
 
 
 def read_scores(spark: SparkSession, conf: Config) -> DataFrame:

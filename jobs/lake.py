@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 
 from jobs.config import Config
 
-TABLES = ("bronze", "quarantine", "ingest_log", "panel", "scores", "in_proceedings")
+TABLES = ("bronze", "quarantine", "ingest_log", "panel", "scores", "in_proceedings", "monitoring", "backtest")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,14 @@ class Lake:
     @property
     def in_proceedings(self) -> Path:
         return self.table("in_proceedings")
+
+    @property
+    def monitoring(self) -> Path:
+        return self.table("monitoring")
+
+    @property
+    def backtest(self) -> Path:
+        return self.table("backtest")
 
     def exports(self, region: str, period: dt.date, formats: Sequence[str]) -> list[Path]:
         """Where a region's list of `period` goes: `<exports_dir>/<region>/<YYYY-MM>.<format>`."""

@@ -100,16 +100,27 @@ def legend(
     lookback_months: int,
     max_themes: int,
     max_features: int,
+    drifting_labels: Sequence[str] | None = None,
 ) -> list[tuple[str, str]]:
     """The legend sheet's rows (LEGEND_HEADERS: heading, explanation), in French.
 
     `betas` are the F-scores' betas of the `high` and `moderate` thresholds (conf
     `training.thresholds`); `new_high_cap` the region's monthly cap on new high alerts (None: none).
+    `drifting_labels`: the French labels of the features that drift this month when the drift
+    watch flags it (scoring/drift.py), which the legend then opens with; None: the month does not
+    drift.
     """
     horizon_words = ", ".join(str(h) for h in horizons[:-1]) + f" ou {horizons[-1]}"
     cap = (f" Au plus {new_high_cap} nouvelles alertes « élevé » par mois dans cette région : au-delà, les "
            "moins risquées sont classées « modéré » ce mois-ci." if new_high_cap is not None else "")
-    return [
+    warning = [] if drifting_labels is None else [(
+        "Attention : données inhabituelles",
+        f"Les données de {french_month(period)} s'écartent nettement de celles sur lesquelles le modèle a appris"
+        + (f" ({', '.join(drifting_labels)})" if drifting_labels else "") + ". Le lien entre ces indicateurs et "
+        "les défaillances peut avoir changé (comme lors du confinement de mars 2020) : les probabilités et les "
+        "niveaux de ce mois sont à lire avec prudence et à confronter à la connaissance des entreprises.",
+    )]
+    return warning + [
         ("Mois des données", f"{french_month(period)} : les probabilités, les niveaux et les motifs décrivent "
                              "chaque entreprise avec les données connues pour ce mois."),
         ("Région", region),

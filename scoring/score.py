@@ -26,8 +26,9 @@ HISTORY_SCHEMA = "siren string, period date, alert_level string"
 
 @dataclass(frozen=True)
 class Champion:
-    """The model of one horizon used for scoring, with its registry name, version, run params and
-    the theme of each of its features (as recorded at training; empty: the catalogue's)."""
+    """The model of one horizon used for scoring, with its registry name, version, run params, the
+    theme of each of its features (as recorded at training; empty: the catalogue's) and its drift
+    reference."""
 
     horizon: int
     name: str
@@ -35,6 +36,7 @@ class Champion:
     model: PipelineModel
     params: Mapping[str, str]
     themes: Mapping[str, str]
+    reference: Mapping | None = None  # its drift reference (training/profile.py); None: none logged
 
 
 def probability_col(horizon: int) -> str:

@@ -1,6 +1,8 @@
 """One Spark session for the whole test run: local[2], 2 shuffle partitions, UI off, UTC, Delta."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jobs.config import load_config
@@ -22,6 +24,20 @@ TEST_SPARK_SETTINGS = {
 def conf():
     """The project's local configuration, as the jobs read it."""
     return load_config()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stray_mlflow_store(tmp_path_factory):
+    """MLflow's default store for a call made before any test points it somewhere: a file of the
+    test run, not `mlflow.db` in the working directory (MLflow 3's default)."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow_default') / 'mlflow.db'}"
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    yield uri
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = previous
 
 
 @pytest.fixture(scope="session")

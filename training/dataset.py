@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -177,6 +178,12 @@ def positive_weight(setting: float | str, rows: int, positives: int) -> float:
     return float(setting)
 
 
+def hash_draw(key_cols: Sequence[str], seed: int) -> Column:
+    """A number in [0, 1) drawn from a hash of the row's `key_cols` and `seed`: the same row draws
+    the same number whatever the partitions, unlike rand()."""
+    return F.pmod(F.xxhash64(*[F.col(c) for c in key_cols], F.lit(seed)), F.lit(1 << 30)) / float(1 << 30)
+
+
 def downsample_negatives(
     data: DataFrame, label_col: str, fraction: float, seed: int, weight_col: str = "weight",
     key_cols: tuple[str, ...] = ("siren", "period"),
@@ -194,7 +201,6 @@ def downsample_negatives(
     if fraction == 1:
         return data
     positive = F.col(label_col) == 1
-    draw = F.pmod(F.xxhash64(*[F.col(c) for c in key_cols], F.lit(seed)), F.lit(1 << 30)) / float(1 << 30)
-    return data.filter(positive | (draw < fraction)).withColumn(
+    return data.filter(positive | (hash_draw(key_cols, seed) < fraction)).withColumn(
         weight_col, F.when(positive, F.col(weight_col)).otherwise(F.col(weight_col) / fraction)
     )

@@ -78,3 +78,31 @@ def lead_time(leads: pd.DataFrame, title: str) -> Figure:
     axes.set(xlabel="months between first flag and failure", ylabel="failing firms")
     axes.legend()
     return figure
+
+
+def precision_by_month(precision: pd.DataFrame, horizon: int) -> Figure:
+    """Share of each month's high alerts followed by a failure within `horizon` months (bars: the
+    alerts whose horizon is observed)."""
+    figure, axes = _figure(f"High alerts followed by a failure within {horizon} months")
+    months = pd.to_datetime(precision["period"])
+    axes.plot(months, precision["precision_high"], marker="o", label="precision")
+    axes.set(ylabel="precision", ylim=(0, 1.02))
+    counts = axes.twinx()
+    counts.bar(months, precision["high_alerts_observed"], width=20, alpha=0.25, color="grey")
+    counts.set_ylabel("high alerts observed")
+    figure.autofmt_xdate()
+    return figure
+
+
+def alerts_by_month_and_region(new_high: pd.DataFrame, top: int = 12) -> Figure:
+    """New high alerts per month, one line per region (the `top` regions with most)."""
+    figure, axes = _figure("New high alerts per month and region")
+    table = new_high.pivot_table(index="period", columns="region", values="new_high_alerts", fill_value=0)
+    shown = table[table.sum().sort_values(ascending=False).index[:top]]
+    for region in shown.columns:
+        axes.plot(pd.to_datetime(shown.index), shown[region], marker=".", label=str(region))
+    axes.set(ylabel="new high alerts")
+    if len(shown.columns):
+        axes.legend(title="region", ncols=2, fontsize="small")
+    figure.autofmt_xdate()
+    return figure

@@ -35,6 +35,7 @@ from training.dataset import (
     assign_split,
     check_split_counts,
     downsample_negatives,
+    hash_draw,
     labelled_live_rows,
     labelled_periods,
     positive_weight,
@@ -53,6 +54,7 @@ from training.model import (
     with_positive_probability,
     without_training_summary,
 )
+from training.profile import DRIFT_REFERENCE, reference_profile
 from training.registry import (
     BELOW_BASELINES, CHAMPION, model_name, promote, promotion_decision, register_challenger, version_by_alias,
 )
@@ -424,6 +426,26 @@ def _champion_auc_pr(client: MlflowClient, name: str, test: DataFrame, label: st
     return summary["auc_pr"]
 
 
+def drift_reference(data: HorizonData, model: PipelineModel, spec: FeatureSpec, settings: Mapping) -> dict:
+    """The model's reference for the drift watch (training/profile.py): its training split's rows,
+    all of them (not the negative sample) up to `drift_reference.rows`, a hash sample of firm-months
+    beyond; the importance summed by feature (a missing indicator counts for its feature)."""
+    config = settings["drift_reference"]
+    rows = data.data.filter(F.col(SPLIT_COL) == "train")
+    available = data.counts["train"]["rows"]
+    if available > config["rows"]:
+        rows = rows.filter(hash_draw(("siren", "period"), settings["seed"]) < config["rows"] / available)
+    by_input, _ = importances(model, spec)
+    by_feature = by_input.groupby([source_feature(name, spec.names) for name in by_input.index]).sum()
+    # The pipeline fills missing values in place: profile the panel's own values, as the watch
+    # sees them in a scored month, beside the score.
+    region = settings["region_column"]
+    raw = rows.select(F.struct(*spec.names).alias("_raw"), *rows.columns)
+    scored = _score(model, raw).select("_raw.*", region, SCORE_COL)
+    return reference_profile(scored, spec.names, by_feature.to_dict(), SCORE_COL, region, config["bins"],
+                             config["relative_error"])
+
+
 def pip_requirements() -> list[str]:
     """What loading the model needs, pinned to the running versions (explicit: inferring them would
     start a second JVM to load the model)."""
@@ -607,6 +629,9 @@ def train_horizon(
 
             with stage(spark, f"train {name}: evaluate"):
                 evaluation = evaluate_against_baselines(data, searched, spec, settings)
+
+            with stage(spark, f"train {name}: drift reference"):
+                mlflow.log_dict(drift_reference(data, searched.model, spec, settings), DRIFT_REFERENCE)
 
             with stage(spark, f"train {name}: register"):
                 registration = register_and_promote(client, data, searched.model, evaluation, spec, settings)

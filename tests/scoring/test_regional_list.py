@@ -74,3 +74,16 @@ def test_the_legend_says_what_levels_probabilities_reasons_and_versions_mean():
     assert "procédure collective" in text["Probabilités de défaillance (%)"]
     assert "jusqu'à 3 thèmes" in text[REASONS_HEADER] and "jusqu'à 2 indicateurs" in text[REASONS_HEADER]
     assert text["Versions des modèles"].startswith("failure_12m:3,failure_18m:4,failure_24m:2 ")
+
+
+def test_the_legend_opens_with_a_warning_in_a_drifting_month():
+    arguments = dict(region="27", period=JUNE, versions=["failure_18m:4"], horizons=[12, 18, 24], alert_horizon=18,
+                     betas={"high": 0.5, "moderate": 2.0}, new_high_cap=None, lookback_months=12, max_themes=3,
+                     max_features=2)
+    heading, text = legend(**arguments, drifting_labels=["dette URSSAF en mois de cotisations",
+                                                         "heures d'activité partielle par salarié"])[0]
+    assert heading == "Attention : données inhabituelles"
+    assert text.startswith("Les données de juin 2024 s'écartent nettement de celles sur lesquelles le modèle a appris "
+                           "(dette URSSAF en mois de cotisations, heures d'activité partielle par salarié).")
+    assert "avec prudence" in text
+    assert legend(**arguments)[0][0] == "Mois des données"  # a calm month: no warning

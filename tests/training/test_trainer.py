@@ -9,6 +9,7 @@ from pyspark.ml.feature import VectorSlicer
 
 from tests.training.tiny_panel import FEATURES, FILL_VALUES, THEMES, tiny_panel, tiny_settings
 from training.model import CALIBRATED_COL, with_positive_probability
+from training.profile import MISSING_BIN, from_json
 from training.registry import CHALLENGER, CHAMPION, version_by_alias
 from training.trainer import FeatureSpec, TrainingContext, candidate_weight, train_horizon
 
@@ -117,3 +118,15 @@ def test_first_model_below_the_baselines_is_champion_marked_below_baselines(stor
 def test_experiment_is_tagged_for_model_development(store, trained):
     experiment = store.get_experiment(mlflow.get_run(trained[1].run_id).info.experiment_id)
     assert experiment.tags.get("mlflow.experimentKind") == "custom_model_development"
+
+
+def test_run_logs_the_drift_reference_of_the_panel_own_values(store, trained):
+    _, strong = trained
+    reference = from_json(mlflow.artifacts.load_dict(f"runs:/{strong.run_id}/drift_reference.json"))
+    assert sorted(reference["features"]) == sorted(FEATURES)
+    assert reference["rows"] == strong.counts["train"]["rows"]  # every training row: fewer than the cap
+    # Missing in the panel, filled by the pipeline: profiled as missing, as a scored month shows it.
+    assert reference["features"]["paydex_days"]["counts"][MISSING_BIN] > 0
+    importance = {name: f["importance"] for name, f in reference["features"].items()}
+    assert sum(importance.values()) == pytest.approx(1.0) and importance["debt_ratio"] > importance["noise"]
+    assert sum(reference["score"]["counts"].values()) == reference["rows"]
