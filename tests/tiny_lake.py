@@ -34,7 +34,7 @@ def generate_delivery(folder: Path) -> Path:
 
 def tiny_conf(folder: Path, tracking_uri: str) -> Path:
     """A conf for the tiny delivery under `folder`: one horizon (12 months, 40 months of data leave
-    no room for 24), 3-month windows, one small search candidate, 2 shuffle partitions."""
+    no room for 24), 4-month windows, one small search candidate, 2 shuffle partitions."""
     path = folder / "conf" / "tiny.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({
@@ -47,7 +47,9 @@ def tiny_conf(folder: Path, tracking_uri: str) -> Path:
         "spark": {"settings": {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
                                "spark.sql.adaptive.enabled": "false", "spark.driver.memory": "2g"}},
         "mlflow": {"tracking_uri": tracking_uri, "artifact_location": str(folder / "mlflow-artifacts")},
-        "training": {"split": {"test_months": 3, "valid_months": 3, "skip_months": 0},
+        # 4-month windows: with 3, the validation firms of this delivery have 4 positive rows, below
+        # training.split.min_positives.
+        "training": {"split": {"test_months": 4, "valid_months": 4, "skip_months": 0},
                      "search": {"positive_weight": [1.0], "max_iter": [10], "subsampling_rate": [1.0]},
                      "metrics": {"bootstrap": {"replicates": 20}}},
         "scoring": {"alert_horizon": 12},
