@@ -27,7 +27,8 @@ setup(
         "psutil>=5.9",
     ],
     extras_require={
-        "test": ["pytest>=8", "chispa==0.12.0"],
+        # nbclient runs the notebooks top to bottom in an ipykernel (tests/notebooks).
+        "test": ["pytest>=8", "chispa==0.12.0", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29"],
         "bench": ["lightgbm>=4.5", "duckdb>=1.1"],
     },
     entry_points={
