@@ -1,9 +1,11 @@
 """The demo's models as its MLflow store records them: per horizon the test AUC-PR beside the
 baselines', the calibration (Brier score, expected calibration error), the promotion decision.
 
-    make demo && python -m bench.demo_models     -> bench/results/demo_models.json
+    make demo && python -m bench.demo_models [--conf FILE]    -> bench/results/demo_models.json
 """
 from __future__ import annotations
+
+import argparse
 
 import mlflow
 
@@ -16,8 +18,10 @@ METRICS = ("test_auc_pr", "baseline_logistic_test_auc_pr", "baseline_rule_test_a
 TAGS = ("promoted", "below_baselines", "promotion_reason")
 
 
-def main() -> int:
-    conf = load_config()
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conf", default=None, help="configuration file (default conf/local.yaml)")
+    conf = load_config(parser.parse_args(argv).conf)
     mlflow.set_tracking_uri(tracking_uri(conf))
     runs = mlflow.search_runs(experiment_names=[conf["mlflow"]["experiment"]], filter_string="tags.horizon != ''",
                               order_by=["start_time DESC"])
