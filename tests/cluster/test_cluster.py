@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+import yaml
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
@@ -154,14 +155,20 @@ def test_a_tracking_server_stopped_during_training_fails_clearly_and_promotes_no
         return urllib.request.urlopen(f"{uri}/health", timeout=5).status == 200
 
     def training_started() -> bool:
+        assert process.poll() is None, f"the training ended before its first run:\n{log.read_text()[-2000:]}"
         experiments = [e.experiment_id for e in client.search_experiments()]
         return bool(experiments and client.search_runs(experiments))
 
+    # The refresh test delivered the held-back batch, which moves the 12-month labels' windows by
+    # a month: with the tiny conf's 3-month windows, validation would have too few positives.
+    conf = tmp_path / "train.yaml"
+    conf.write_text(yaml.safe_dump({"extends": str(runs["conf"]),
+                                    "training": {"split": {"test_months": 5, "valid_months": 5}}}))
+    log = tmp_path / "train.log"
     try:
         server = processes.start("mlflow", command)
         wait_for(healthy, "MLflow server")
-        log = tmp_path / "train.log"
-        process = submit(package, cluster.master_url, "train", runs["conf"], "--mlflow-uri", uri, log=log)
+        process = submit(package, cluster.master_url, "train", conf, "--mlflow-uri", uri, log=log)
         wait_for(training_started, "a training run on the server", timeout=RUN_TIMEOUT)
         stop(server)
         assert finish(process, log) != 0
