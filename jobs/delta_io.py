@@ -70,8 +70,6 @@ def sql_literal(value: object) -> str:
     """Render a Python value as a SQL literal for a `replaceWhere` predicate."""
     if value is None:
         return "NULL"
-    if isinstance(value, bool):
-        return str(value).upper()
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, dt.date):

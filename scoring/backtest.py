@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Mapping, Sequence
 
+import numpy as np
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -58,7 +59,7 @@ def lead_summary(leads: Sequence[Mapping[str, int]], ahead_months: int) -> dict[
     for column in LEAD_COLUMNS:
         values = sorted(0 if _missing(row[column]) else int(row[column]) for row in leads)
         for name, q in (("p25", 0.25), ("p50", 0.5), ("p75", 0.75)):
-            summary[f"{column}_months_{name}"] = _quantile(values, q)
+            summary[f"{column}_months_{name}"] = float(np.quantile(values, q)) if values else float("nan")
         summary[f"{column}_share_{ahead_months}m_ahead"] = (
             sum(v >= ahead_months for v in values) / len(values) if values else float("nan")
         )
@@ -67,16 +68,6 @@ def lead_summary(leads: Sequence[Mapping[str, int]], ahead_months: int) -> dict[
 
 def _missing(value) -> bool:
     return value is None or value != value  # None from Spark, NaN from pandas
-
-
-def _quantile(values: Sequence[int], q: float) -> float:
-    """The `q` quantile of sorted `values`, linearly interpolated (as numpy's default); NaN when empty."""
-    if not values:
-        return float("nan")
-    position = q * (len(values) - 1)
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
 
 
 def high_alert_precision(scores: DataFrame, panel: DataFrame, label_col: str) -> DataFrame:
@@ -96,8 +87,8 @@ def new_high_alerts(scores: DataFrame) -> DataFrame:
     """Per month and region, the firms on high alert that were not the month before (the cap's
     sense of a new high alert; the back-test's first month counts every high alert as new).
     Columns: period, region, new_high_alerts."""
-    previous = F.lag("alert_level").over(Window.partitionBy("siren").orderBy("period"))
-    previous_period = F.lag("period").over(Window.partitionBy("siren").orderBy("period"))
+    by_firm = Window.partitionBy("siren").orderBy("period")
+    previous, previous_period = F.lag("alert_level").over(by_firm), F.lag("period").over(by_firm)
     was_high = (previous == HIGH) & (previous_period == F.add_months(F.col("period"), -1))
     return (
         scores.select("siren", "period", "region", "alert_level", F.coalesce(was_high, F.lit(False)).alias("_was_high"))

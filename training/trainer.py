@@ -441,9 +441,13 @@ def drift_reference(data: HorizonData, model: PipelineModel, spec: FeatureSpec, 
     # sees them in a scored month, beside the score.
     region = settings["region_column"]
     raw = rows.select(F.struct(*spec.names).alias("_raw"), *rows.columns)
-    scored = _score(model, raw).select("_raw.*", region, SCORE_COL)
-    return reference_profile(scored, spec.names, by_feature.to_dict(), SCORE_COL, region, config["bins"],
-                             config["relative_error"])
+    # Cached: the quantiles and the two binnings read it, each would score the rows again.
+    scored = _score(model, raw).select("_raw.*", region, SCORE_COL).cache()
+    try:
+        return reference_profile(scored, spec.names, by_feature.to_dict(), SCORE_COL, region, config["bins"],
+                                 config["relative_error"])
+    finally:
+        scored.unpersist()
 
 
 def pip_requirements() -> list[str]:
