@@ -81,9 +81,19 @@ def report(spark: SparkSession, conf: Config, versions: str, first: dt.date, las
         high_alerts_observed=float(observed),
         precision_high=float((precision["precision_high"] * precision["high_alerts_observed"]).sum() / observed)
         if observed else float("nan"),
-        new_high_alerts_per_month=float(new_high["new_high_alerts"].sum() / len(month_range(first, last))),
+        new_high_alerts_per_month=new_per_month(new_high, first, last),
     )
     return {"metrics": metrics, "leads": leads, "precision": precision, "new_high": new_high}
+
+
+def new_per_month(new_high: pd.DataFrame, first: dt.date, last: dt.date) -> float:
+    """New high alerts per month over all regions, from the back-test's second month on: in its
+    first month, with no month before it, every high alert counts as new (nan for a single month)."""
+    later = month_range(first, last)[1:]
+    if not later:
+        return float("nan")
+    periods = pd.to_datetime(new_high["period"]).dt.date
+    return float(new_high.loc[periods > first, "new_high_alerts"].sum() / len(later))
 
 
 def log_report(found: Mapping, first: dt.date, last: dt.date, versions: str, drifting: Sequence[str],
@@ -120,7 +130,7 @@ def printed(found: Mapping, first: dt.date, last: dt.date, versions: str) -> str
                  f"high {m[ahead.replace('lead_any', 'lead_high')]:.1%}")
     lines.append(f"  precision of high alerts (observed): {m['precision_high']:.1%} "
                  f"over {m['high_alerts_observed']:.0f} alerts")
-    lines.append(f"  new high alerts per month, all regions: {m['new_high_alerts_per_month']:.1f}")
+    lines.append(f"  new high alerts per month after the first, all regions: {m['new_high_alerts_per_month']:.1f}")
     table = found["new_high"].pivot_table(index="period", columns="region", values="new_high_alerts", fill_value=0)
     lines.append("  new high alerts per month and region:")
     lines.extend("    " + line for line in table.to_string().splitlines())

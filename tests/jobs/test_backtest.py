@@ -2,9 +2,11 @@
 2020 shock scored into their own table, measured, logged, and the drift watch raising its flag
 when the shock comes and not before."""
 import copy
+import math
 import datetime as dt
 
 import mlflow
+import pandas as pd
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
@@ -90,3 +92,12 @@ def test_bad_arguments_fail_with_a_clear_message(spark, tiny_lake):
         backtest.run(spark, tiny_lake.conf, dt.date(2019, 5, 1), dt.date(2019, 1, 1))
     with mlflow_kept(), pytest.raises(LookupError, match="failure_99m not among the horizons' models"):
         backtest.run(spark, tiny_lake.conf, FIRST, FIRST, {"failure_99m": "1"})
+
+
+def test_new_high_alerts_per_month_leave_out_the_first_month():
+    # In its first month the back-test has no month before: every high alert there counts as new.
+    new_high = pd.DataFrame({"period": [dt.date(2020, 1, 1), dt.date(2020, 1, 1), dt.date(2020, 2, 1),
+                                        dt.date(2020, 3, 1)],
+                             "region": ["27", "11", "27", "27"], "new_high_alerts": [40, 60, 2, 4]})
+    assert backtest.new_per_month(new_high, dt.date(2020, 1, 1), dt.date(2020, 3, 1)) == 3.0
+    assert math.isnan(backtest.new_per_month(new_high, dt.date(2020, 1, 1), dt.date(2020, 1, 1)))
