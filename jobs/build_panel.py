@@ -115,7 +115,9 @@ def run(spark: SparkSession, conf: Config, full: bool = False) -> dict:
         bronze = read_bronze(spark, lake)
         references = read_references(spark, conf)
         first_batch, end = batch_bounds(spark, lake)
-        history = headcount_history(bronze["headcount_company"], bronze["headcount_establishment"])
+        # Cached: the perimeter reads it three times and the panel's headcount once more; each read
+        # would scan the establishments' headcount again (51M rows at national scale).
+        history = headcount_history(bronze["headcount_company"], bronze["headcount_establishment"]).cache()
         first_month = first_data_month(bronze)
         if first_month is None:
             raise ValueError("no headcount in the bronze tables: the perimeter cannot be decided")
@@ -127,23 +129,25 @@ def run(spark: SparkSession, conf: Config, full: bool = False) -> dict:
                                 rules.excluded_naf_divisions).cache()
         counts["firms"] = firms.select("siren").distinct().count()
 
-    mode, start = plan(spark, path, bronze, by_headcount, rules, first_month, end, full)
-    if start is None:
-        log.info("panel %s already holds every period up to %s: nothing to do", path, end)
-        return {"mode": "up to date", "start": None, "end": end, "rows": 0}
-    with stage(spark, f"build_panel: {mode} from {start}"), progress(f"panel {mode}") as counts:
-        panel = build_panel(bronze, history, firms, references, rules, first_batch, start, end)
-        if mode == "refresh" and not same_columns(panel, delta_io.read(spark, path)):
-            log.info("the panel's columns changed: rebuilding every period")
-            mode, start = "full", first_month
+    try:
+        mode, start = plan(spark, path, bronze, by_headcount, rules, first_month, end, full)
+        if start is None:
+            log.info("panel %s already holds every period up to %s: nothing to do", path, end)
+            return {"mode": "up to date", "start": None, "end": end, "rows": 0}
+        with stage(spark, f"build_panel: {mode} from {start}"), progress(f"panel {mode}") as counts:
             panel = build_panel(bronze, history, firms, references, rules, first_batch, start, end)
-        write(panel, path, mode, start)
-        written = delta_io.read(spark, path).filter(F.col("period") >= F.lit(start))
-        done = {"mode": mode, "start": start, "end": end, **summary(written, rules.horizons)}
-        counts.update(done)
-    firms.unpersist()
-    by_headcount.unpersist()
-    return done
+            if mode == "refresh" and not same_columns(panel, delta_io.read(spark, path)):
+                log.info("the panel's columns changed: rebuilding every period")
+                mode, start = "full", first_month
+                panel = build_panel(bronze, history, firms, references, rules, first_batch, start, end)
+            write(panel, path, mode, start)
+            written = delta_io.read(spark, path).filter(F.col("period") >= F.lit(start))
+            done = {"mode": mode, "start": start, "end": end, **summary(written, rules.horizons)}
+            counts.update(done)
+        return done
+    finally:
+        for cached in (firms, by_headcount, history):
+            cached.unpersist()
 
 
 def plan(

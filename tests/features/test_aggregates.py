@@ -4,6 +4,9 @@ The first batch is 2401: its history is dated by each source's rule, later batch
 from their own month.
 """
 import datetime as dt
+import random
+
+import pytest
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
@@ -145,6 +148,42 @@ def test_ap_hours_authorised_spread_over_days_overlaps_counted_once(spark):
         "siren string, period date, ap_hours_authorised double",
         spark,
     )
+
+
+def test_ap_hours_authorised_by_month_equal_a_day_by_day_count(spark):
+    # Random requests over two establishments, some sharing months with or without common days,
+    # some known late: the month-first computation equals counting each day by hand.
+    draw = random.Random(7)
+    requests = []
+    for _ in range(25):
+        siret = draw.choice([A, B])
+        first = D(2023, 11, 1) + dt.timedelta(days=draw.randrange(150))
+        last = first + dt.timedelta(days=draw.randrange(100))
+        status = first + dt.timedelta(days=draw.randrange(-20, 60))
+        batch = draw.choice(["2401", "2402", "2403"])
+        requests.append((S1, siret, first, last, float(draw.randrange(10, 2000)), status, batch))
+    start, end = D(2024, 1, 1), D(2024, 4, 1)
+
+    def known(status: dt.date, batch: str) -> dt.date:
+        month = status.replace(day=1)
+        batch_month = D(2000 + int(batch[:2]), int(batch[2:]), 1)
+        return month if batch_month <= FIRST else max(batch_month, month)
+
+    by_day: dict = {}
+    for _, siret, first, last, hours, status, batch in requests:
+        rate, day = hours / ((last - first).days + 1), max(first, start)
+        while day <= min(last, D(2024, 4, 30)):
+            if known(status, batch) <= day.replace(day=1):
+                by_day[siret, day] = max(by_day.get((siret, day), 0.0), rate)
+            day += dt.timedelta(days=1)
+    by_month: dict = {}
+    for (_, day), rate in by_day.items():
+        by_month[day.replace(day=1)] = by_month.get(day.replace(day=1), 0.0) + rate
+    rows = spark.createDataFrame(requests, "siren string, siret string, start_date date, end_date date, "
+                                           "hours_authorised double, status_date date, _batch string")
+    actual = {r.period: r.ap_hours_authorised for r in agg.ap_authorised_monthly(rows, FIRST, start, end).collect()}
+    assert actual == pytest.approx({month: round(hours, 2) for month, hours in by_month.items()}, abs=0.011)
+    assert len(actual) == 4
 
 
 def test_ap_hours_used_per_month_when_known(spark):
