@@ -302,7 +302,7 @@ def parse_lines(lines: DataFrame, source: Source) -> DataFrame:
 
     `lines` has `_batch, _file, _line, _text, _read_error` (as `read_lines` returns); line 1 is the
     header, blank lines are not data. Returns one row per data line: lineage, `_text`, one column
-    per field, `_fields` and `_wide` for wide sources, `_file_error` (a header error that keeps
+    per field, `_cells` for wide sources (`_parse_cells`), `_file_error` (a header error that keeps
     the whole file out) and `_reason`.
     """
     data = (
@@ -322,6 +322,7 @@ def parse_lines(lines: DataFrame, source: Source) -> DataFrame:
     typed = data.withColumns(texts).withColumns({f.name: f.parse(F.col(_text_column(f.column))) for f in source.fields})
     reasons = [_field_reason(f, F.col(_text_column(f.column)), F.col(f.name)) for f in source.fields]
     if source.melt:
+        typed = _parse_cells(typed, source.melt)
         reasons.append(_wide_reason(source.melt))
     field_reasons = F.concat_ws("; ", *reasons)
     reason = F.coalesce(
@@ -334,21 +335,29 @@ def parse_lines(lines: DataFrame, source: Source) -> DataFrame:
     # the projections that parse, a filter on `_reason` inlines every rule into itself (to parse
     # again above it) until the generated code outgrows the JVM's 64 KB limit on a method.
     parsed = parsed.observe(f"parsed lines {uuid.uuid4().hex}", F.count(F.lit(1)).alias("lines"))
-    return parsed if source.melt else parsed.drop("_fields")
+    return parsed.drop("_fields")
+
+
+def _parse_cells(lines: DataFrame, melt: Melt) -> DataFrame:
+    """`lines` with `_cells`, each wide cell of a line read once: `array<struct<name, key, text,
+    value>>` (`text` null when blank), for both its reason and its bronze rows; `_wide` dropped."""
+    texts = F.transform("_wide", lambda cell: F.struct(
+        cell["name"].alias("name"), cell["key"].alias("key"),
+        blank_to_null(F.get("_fields", cell["pos"])).alias("text")))
+    # Two steps, so that each value reads a plain text field rather than its whole lookup again.
+    values = F.transform("_cells", lambda cell: cell.withField("value", melt.value(cell["text"])))
+    return lines.withColumn("_cells", texts).withColumn("_cells", values).drop("_wide")
 
 
 def _wide_reason(melt: Melt) -> Column:
     """The reason a wide line cannot be loaded: its first unreadable cell, or null."""
-    def text(cell: Column) -> Column:
-        return blank_to_null(F.get("_fields", cell["pos"]))
-
     def unreadable(cell: Column) -> Column:
-        return text(cell).isNotNull() & melt.value(text(cell)).isNull()
+        return cell["text"].isNotNull() & cell["value"].isNull()
 
     # The search for the bad cell only runs on lines that have one (CASE evaluates lazily).
-    bad = F.try_element_at(F.filter("_wide", unreadable), F.lit(1))
-    return F.when(F.exists("_wide", unreadable), F.concat(
-        bad["name"], F.lit(": '"), text(bad), F.lit(f"' is not {melt.value_expects}")
+    bad = F.try_element_at(F.filter("_cells", unreadable), F.lit(1))
+    return F.when(F.exists("_cells", unreadable), F.concat(
+        bad["name"], F.lit(": '"), bad["text"], F.lit(f"' is not {melt.value_expects}")
     ))
 
 
@@ -366,12 +375,10 @@ def bronze_rows(parsed: DataFrame, source: Source) -> DataFrame:
     good = parsed.where(F.col("_reason").isNull())
     if source.melt:
         melt = source.melt
-        text = blank_to_null(F.get("_fields", F.col("_cell.pos")))
         good = (
-            good.select("*", F.explode("_wide").alias("_cell"))
-            .withColumn("_cell_text", text)
-            .where(F.col("_cell_text").isNotNull())
-            .withColumns({melt.key_name: F.col("_cell.key"), melt.value_name: melt.value(F.col("_cell_text"))})
+            good.select("*", F.explode("_cells").alias("_cell"))
+            .where(F.col("_cell.text").isNotNull())
+            .withColumns({melt.key_name: F.col("_cell.key"), melt.value_name: F.col("_cell.value")})
         )
     if source.derive:
         good = source.derive(good)
