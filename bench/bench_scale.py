@@ -28,7 +28,7 @@ from typing import Sequence
 import psutil
 import yaml
 
-from bench import RESULTS_DIR, report
+from bench import RESULTS_DIR, profile_events, report
 from jobs.config import PROJECT_ROOT, Config, load_config
 from jobs.train import git_commit
 
@@ -64,10 +64,12 @@ def sample_tree(pid: int, stop: threading.Event, figures: dict, interval: float 
         stop.wait(interval)
 
 
-def run_stage(name: str, command: list[str], log_path: Path) -> dict:
-    """Run one stage's command, sampled; return its figures and the progress lines it logged."""
+def run_stage(name: str, command: list[str], log_path: Path, events_dir: Path | None = None) -> dict:
+    """Run one stage's command, sampled; return its figures and the progress lines it logged,
+    and where its Spark time went (`profile`, from its event logs in `events_dir`)."""
     # Paths relative to the project, so a committed results file names no folder of this machine.
     figures: dict = {"command": " ".join(command[2:]).replace(f"{PROJECT_ROOT}/", "")}
+    started_at = time.time()
     start = time.monotonic()
     with log_path.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
@@ -86,6 +88,9 @@ def run_stage(name: str, command: list[str], log_path: Path) -> dict:
         {"step": m["step"], "seconds": float(m["seconds"]), **_counts(m["counts"])}
         for m in map(PROGRESS.search, log_path.read_text().splitlines()) if m
     ]
+    if events_dir is not None:
+        figures["profile"] = [{"log": log.name, "steps": profile_events.heaviest(profile_events.profile(log))}
+                              for log in profile_events.logs_since(events_dir, started_at)]
     print(f"{name}: {figures['wall_seconds']}s, exit {status}", file=sys.stderr, flush=True)
     if status != 0:
         raise RuntimeError(f"stage {name} failed (exit {status}): see {log_path}")
@@ -223,14 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, command in build.items():
         if name in figures["stages"]:
             continue  # measured before the run was stopped (--resume)
-        figures["stages"][name] = run_stage(name, command, logs / f"{name}.log")
+        figures["stages"][name] = run_stage(name, command, logs / f"{name}.log", work / "events")
         save()
     figures["full_build_minutes"] = round(sum(figures["stages"][name]["wall_seconds"] for name in build) / 60, 1)
     if not (raw / held_back.name).exists():
         (raw / held_back.name).symlink_to(held_back)
     figures["stages"]["refresh"] = run_stage(
         "refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"],
-        logs / "refresh.log")
+        logs / "refresh.log", work / "events")
     figures["refresh_minutes"] = round(figures["stages"]["refresh"]["wall_seconds"] / 60, 1)
     save()
     if not args.no_references:

@@ -38,16 +38,20 @@ def event_files(path: Path) -> list[Path]:
 
 
 def events(path: Path) -> Iterator[dict]:
-    """Every event of the log at `path`, decoded."""
+    """Every event of the log at `path`, decoded; a log cut short (an application still running,
+    or killed) ends at its last whole event."""
     for file in event_files(path):
         with file.open("rb") as raw:
             if file.suffix == ".zstd":
                 stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
             else:
                 stream = raw
-            for line in io.TextIOWrapper(stream, encoding="utf-8"):
-                if line.strip():
-                    yield json.loads(line)
+            try:
+                for line in io.TextIOWrapper(stream, encoding="utf-8"):
+                    if line.strip():
+                        yield json.loads(line)
+            except (json.JSONDecodeError, zstandard.ZstdError, UnicodeDecodeError):
+                return
 
 
 def plan_operators(plan: str, count: int = 6) -> list[str]:
@@ -123,9 +127,25 @@ def profile(path: Path) -> dict:
                                   "operators": plan_operators(slowest[step]["plan"])}
         rows.append(row)
     rows.sort(key=lambda r: r.get("job_seconds", 0), reverse=True)
-    wall = (app_end - app_start) / 1e3 if app_start and app_end else None
+    wall = (app_end - app_start) / 1e3 if app_start is not None and app_end is not None else None
     return {"log": path.name, "application_seconds": wall,
             "job_seconds": round(sum(r.get("job_seconds", 0) for r in rows), 1), "steps": rows}
+
+
+def logs_since(events_dir: Path, since: float) -> list[Path]:
+    """The event logs (folders or files) of `events_dir` started at or after `since` (epoch
+    seconds), oldest first: those of the applications a stage ran."""
+    if not events_dir.is_dir():
+        return []
+    logs = [p for p in events_dir.iterdir() if p.name.startswith(("eventlog_v2_", "local-", "app-"))]
+    return sorted((p for p in logs if p.stat().st_ctime >= since), key=lambda p: p.stat().st_ctime)
+
+
+def heaviest(found: dict, top: int = 8) -> list[dict]:
+    """The `top` steps of a profile, for a results file: wall, executor and shuffle figures."""
+    kept = ("step", "job_seconds", "executor_run_seconds", "executor_cpu_seconds", "gc_seconds",
+            "shuffle_write_mb", "spill_disk_mb", "tasks", "slowest_sql")
+    return [{k: row[k] for k in kept if k in row} for row in found["steps"][:top]]
 
 
 def table(found: dict, top: int) -> str:

@@ -166,8 +166,32 @@ def markdown(all_results: dict[str, dict]) -> str:
         if fitted is not None:
             lines += ["", f"Time against firms, log-log slope: {fitted:.2f} (1 grows like the data)."]
         lines.append("")
+    lines += profile_lines(all_results)
     lines += ["![scaling](scaling.png)", ""]
     return "\n".join(lines)
+
+
+def profile_lines(all_results: dict[str, dict], top: int = 5) -> list[str]:
+    """Per scale and stage, its heaviest Spark steps (the `profile` bench_scale took from the
+    stage's event log): wall seconds in jobs, executor seconds, shuffle written and spilled."""
+    lines = []
+    for name, results in all_results.items():
+        for stage, figures in results["stages"].items():
+            steps = [step for log in figures.get("profile") or [] for step in log["steps"]]
+            if not steps:
+                continue
+            if not lines:
+                lines += ["## Where the time went (Spark event logs: `python -m bench.profile_events <log>`)", ""]
+            lines += [f"`{name}` {stage}:", "", "| step | job s | executor s | CPU s | GC s | shuffle written MB | "
+                      "spilled MB | slowest query's plan |", "|---|---|---|---|---|---|---|---|"]
+            for step in sorted(steps, key=lambda s: s.get("job_seconds", 0), reverse=True)[:top]:
+                plan = " / ".join((step.get("slowest_sql") or {}).get("operators", [])[:4])
+                lines.append(f"| {step['step']} | {step.get('job_seconds', 0):,.0f} | "
+                             f"{step.get('executor_run_seconds', 0):,.0f} | {step.get('executor_cpu_seconds', 0):,.0f} | "
+                             f"{step.get('gc_seconds', 0):,.0f} | {step.get('shuffle_write_mb', 0):,.0f} | "
+                             f"{step.get('spill_disk_mb', 0):,.0f} | {plan} |")
+            lines.append("")
+    return lines
 
 
 def _int(value) -> str:
