@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -63,7 +64,8 @@ def plan_operators(plan: str, count: int = 6) -> list[str]:
             if found:
                 break
             continue
-        found.append(line.split(" [")[0].split(" (")[0])
+        # Without arguments and paths: a results file names no folder of the machine.
+        found.append(re.sub(r"\s*-?\s*\w+:/\S*", "", line.split(" [")[0].split(" (")[0]))
         if len(found) == count:
             break
     return found
