@@ -57,7 +57,7 @@ def lead_summary(leads: Sequence[Mapping[str, int]], ahead_months: int) -> dict[
     more months ahead."""
     summary: dict[str, float] = {"failures_measured": float(len(leads))}
     for column in LEAD_COLUMNS:
-        values = sorted(0 if _missing(row[column]) else int(row[column]) for row in leads)
+        values = [0 if _missing(row[column]) else int(row[column]) for row in leads]
         for name, q in (("p25", 0.25), ("p50", 0.5), ("p75", 0.75)):
             summary[f"{column}_months_{name}"] = float(np.quantile(values, q)) if values else float("nan")
         summary[f"{column}_share_{ahead_months}m_ahead"] = (
