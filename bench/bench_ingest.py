@@ -70,7 +70,9 @@ def run(raw_dir: Path, lake_dir: Path, conf_path: str | None) -> dict:
         mine = [f for f in files if f.source is source]
         begin = time.monotonic()
         with peak_jvm_rss() as memory:
-            counts = ingest.ingest_source(spark, conf, lake, source, mine, batches)
+            done = ingest.ingest_source(spark, conf, lake, source, mine, batches)
+            ingest.write_quarantine(spark, lake, {source.name: done}, batches)
+        counts = done.counts
         seconds = time.monotonic() - begin
         rows = sum(c["rows_read"] for c in counts)
         figures[source.name] = {

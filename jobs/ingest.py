@@ -2,17 +2,19 @@
 quarantine, one ingest_log row per file.
 
 Without --batch, every batch folder not yet in ingest_log is ingested (oldest first, each source's
-files of all those batches in one Spark pass); --batch YYMM (re)ingests one batch. A batch's rows
-are replaced in one commit per table, and ingest_log is written last: it is what marks a batch
-done, so a crashed run is completed by the next one. A file no source recognises, or whose header
+files of all those batches in one Spark pass, conf `ingest.parallel_sources` sources at once);
+--batch YYMM (re)ingests one batch. A batch's rows are replaced in one commit per table: each
+bronze table, then quarantine (every source's rows at once), and ingest_log last: it is what
+marks a batch done, so a crashed run is completed by the next one. A file no source recognises, or whose header
 lacks a required column, is reported (the job then exits non-zero) without stopping the others.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -25,7 +27,7 @@ from ingestion.registry import SOURCES, source_of_file
 from jobs import delta_io, preflight
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
-from common.observability import stage
+from common.observability import run_concurrently, stage
 from jobs.lake import Lake
 from jobs.lock import locked
 from jobs.session import build_session, session_settings
@@ -99,14 +101,22 @@ def encoding_of(conf: Config, source: Source) -> str:
     return (settings.get("encodings") or {}).get(source.name, settings["default_encoding"])
 
 
+@dataclass(frozen=True)
+class SourceIngested:
+    """What ingesting one source's files did: one count row per file (rows_read, rows_loaded,
+    rows_quarantined, file_error), and its quarantined rows (a frame not yet read; None: none)."""
+
+    counts: list[dict]
+    quarantine: DataFrame | None
+
+
 def ingest_source(
     spark: SparkSession, conf: Config, lake: Lake, source: Source, files: list[DeliveredFile], batches: list[str]
-) -> list[dict]:
-    """Replace the rows of `batches` in the source's bronze table and in quarantine by what `files`
-    hold (one commit each); return one count row per file (rows_read, rows_loaded,
-    rows_quarantined, file_error)."""
+) -> SourceIngested:
+    """Replace the rows of `batches` in the source's bronze table by what `files` hold (one
+    commit), and return their counts and quarantined rows (for `write_quarantine`)."""
     if not files and not delta_io.table_exists(spark, lake.bronze(source.name)):
-        return []  # never delivered: nothing to replace
+        return SourceIngested([], None)  # never delivered: nothing to replace
     # A 0-byte file has not even a header: a truncated transfer, reported like a bad header.
     empty = [f for f in files if f.path.stat().st_size == 0]
     files = [f for f in files if f not in empty]
@@ -121,18 +131,23 @@ def ingest_source(
     delta_io.replace_where(bronze, lake.bronze(source.name), batches_predicate("_batch", batches), ["_batch"])
     counted = counts()  # counted while the bronze rows were written
     # Finding the quarantined rows reads and parses the files again: only when there are some.
-    if any(c["rows_quarantined"] for c in counted.values()):
-        quarantine = quarantine_rows(parsed, source.name)
-    else:
-        quarantine = spark.createDataFrame([], QUARANTINE_DDL)
-    delta_io.replace_where(
-        quarantine, lake.quarantine,
-        f"source = {delta_io.sql_literal(source.name)} AND {batches_predicate('batch', batches)}",
-    )
+    quarantine = quarantine_rows(parsed, source.name) if any(c["rows_quarantined"] for c in counted.values()) else None
     nothing = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
-    return [{"batch": f.batch, "source": source.name, "file": f.name, **counted[f.batch, f.name]} for f in files] + [
-        {"batch": f.batch, "source": source.name, "file": f.name, **nothing, "file_error": EMPTY_FILE} for f in empty
-    ]
+    return SourceIngested(
+        [{"batch": f.batch, "source": source.name, "file": f.name, **counted[f.batch, f.name]} for f in files]
+        + [{"batch": f.batch, "source": source.name, "file": f.name, **nothing, "file_error": EMPTY_FILE}
+           for f in empty],
+        quarantine,
+    )
+
+
+def write_quarantine(spark: SparkSession, lake: Lake, ingested: dict[str, SourceIngested], batches: list[str]) -> None:
+    """Replace the quarantine rows of `batches` and of the sources in `ingested` (by name) by
+    theirs, in one commit: a rerun of a batch leaves none of its earlier rows behind."""
+    frames = [done.quarantine for done in ingested.values() if done.quarantine is not None]
+    rows = functools.reduce(DataFrame.unionByName, frames) if frames else spark.createDataFrame([], QUARANTINE_DDL)
+    names = ", ".join(delta_io.sql_literal(name) for name in ingested)
+    delta_io.replace_where(rows, lake.quarantine, f"source IN ({names}) AND {batches_predicate('batch', batches)}")
 
 
 def log_rows(spark: SparkSession, counts: list[dict]) -> DataFrame:
@@ -169,15 +184,25 @@ def run(spark: SparkSession, conf: Config, batch: str | None = None) -> dict:
 
     files = delivered_files(raw_dir, batches)
     errors = [f"{f.batch}/{f.name}: file name matches no known extract" for f in files if f.source is None]
-    counts: list[dict] = []
-    with session_settings(spark, conf["ingest"].get("spark_settings")):
-        for source in SOURCES:
-            mine = [f for f in files if f.source is source]
+    def ingest_one(source: Source) -> Callable[[], SourceIngested]:
+        mine = [f for f in files if f.source is source]
+
+        def task() -> SourceIngested:
             with progress(f"ingest {source.name}") as line, stage(spark, f"ingest {source.name}"):
-                source_counts = ingest_source(spark, conf, lake, source, mine, batches)
-                line.update(files=len(mine), **_totals(source_counts))
-            counts += source_counts
-            errors += [f"{c['batch']}/{c['file']}: {c['file_error']}" for c in source_counts if c["file_error"]]
+                done = ingest_source(spark, conf, lake, source, mine, batches)
+                line.update(files=len(mine), **_totals(done.counts))
+            return done
+        return task
+
+    with session_settings(spark, conf["ingest"].get("spark_settings")):
+        # Sources side by side: at a batch a month, each one's fixed costs (planning, Delta
+        # commits) outweigh its rows, and overlap with another's tasks.
+        ingested = run_concurrently(spark, [ingest_one(source) for source in SOURCES], conf["ingest"]["parallel_sources"])
+        counts = [c for done in ingested for c in done.counts]
+        errors += [f"{c['batch']}/{c['file']}: {c['file_error']}" for c in counts if c["file_error"]]
+        with progress("ingest quarantine") as line, stage(spark, "ingest quarantine"):
+            write_quarantine(spark, lake, dict(zip((s.name for s in SOURCES), ingested)), batches)
+            line.update(rows=sum(c["rows_quarantined"] for c in counts))
         with progress("ingest log") as line, stage(spark, "ingest log"):
             delta_io.replace_where(log_rows(spark, counts), lake.ingest_log, batches_predicate("batch", batches))
             line.update(batches=len(batches), files=len(counts))

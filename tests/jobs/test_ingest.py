@@ -124,18 +124,20 @@ def test_a_crash_midway_leaves_tables_whole_and_the_rerun_converges(spark, clean
     writes = []
     real_replace_where = delta_io.replace_where
 
-    def crash_on_third_write(df, path, predicate, partition_by=()):
+    def crash_on_debts(df, path, predicate, partition_by=()):
         writes.append(path)
-        if len(writes) == 3:  # contributions and its quarantine rows are written, debts not yet
+        if path == lake / "bronze/debts":  # while the other sources' tables are written
             raise RuntimeError("simulated crash")
         real_replace_where(df, path, predicate, partition_by)
 
-    monkeypatch.setattr(delta_io, "replace_where", crash_on_third_write)
+    monkeypatch.setattr(delta_io, "replace_where", crash_on_debts)
     with pytest.raises(RuntimeError, match="simulated crash"):
         job(raw, lake)
     monkeypatch.setattr(delta_io, "replace_where", real_replace_where)
     assert not delta_io.table_exists(spark, lake / "ingest_log")  # no batch is marked done
     assert not delta_io.table_exists(spark, lake / "bronze/debts")
+    assert delta_io.table_exists(spark, lake / "bronze/contributions")  # the crash came midway
+    assert lake / "quarantine" not in writes  # written after every bronze table
 
     assert job(raw, lake) == 0
     for name in TABLES:
