@@ -15,6 +15,7 @@ late (older than one already ingested) is ingested by the next run, the panel is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Sequence
 
@@ -22,6 +23,7 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from common.observability import run_concurrently
 from features.calendar import batch_month, batch_name, month_range
 from jobs import build_panel, delta_io, export_region, ingest, preflight, score, train
 from jobs.cli import base_parser, config_from_args, exit_with_status, progress
@@ -94,9 +96,11 @@ def export_all_regions(spark: SparkSession, conf: Config, period: dt.date) -> di
         log.warning("%d scored firm(s) of %s have no region (head office unknown): in no regional list",
                     unrouted, period.strftime("%Y-%m"))
     regions = sorted(region for region in found if region is not None)
-    lines = sum(export_region.run(spark, conf, region, lake.exports(region, period, formats), period)["rows"]
-                for region in regions)
-    return {"regions": len(regions), "rows": lines}
+    written = run_concurrently(spark, [
+        functools.partial(export_region.run, spark, conf, region, lake.exports(region, period, formats), period)
+        for region in regions
+    ], conf["scoring"]["export"]["parallel_regions"])
+    return {"regions": len(regions), "rows": sum(done["rows"] for done in written)}
 
 
 def champions_missing(client: MlflowClient, conf: Config) -> list[str]:

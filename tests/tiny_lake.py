@@ -37,7 +37,8 @@ def generate_delivery(folder: Path) -> Path:
 def tiny_conf(folder: Path, tracking_uri: str) -> Path:
     """A conf for the tiny delivery under `folder`: one horizon (12 months), 3-month windows,
     training from the panel's 13th month (the features' 12-month lags in place; the 24-month ones
-    missing, which the trees then ignore), one small search candidate, 2 shuffle partitions."""
+    missing, which the trees then ignore), one small search candidate, a short logistic baseline,
+    2 shuffle partitions."""
     path = folder / "conf" / "tiny.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({
@@ -52,6 +53,7 @@ def tiny_conf(folder: Path, tracking_uri: str) -> Path:
         "mlflow": {"tracking_uri": tracking_uri, "artifact_location": str(folder / "mlflow-artifacts")},
         "training": {"split": {"test_months": 3, "valid_months": 3, "skip_months": 12},
                      "search": {"positive_weight": [1.0], "max_iter": [10], "subsampling_rate": [1.0]},
+                     "logistic": {"max_iter": 20},  # a Spark job per iteration; tiny data needs few
                      "metrics": {"bootstrap": {"replicates": 20}}},
         "scoring": {"alert_horizon": 12},
     }))

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import mlflow
@@ -53,31 +54,41 @@ def assert_same_tables(spark, a: Lake, b: Lake, names=None) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(cluster, package, tiny_lake, tmp_path_factory):
-    """The tiny delivery less its last batch through the pipeline locally (the shared tiny lake:
-    this session's Spark, a local SQLite store) and on the cluster (spark-submit, the tracking
-    server), with worker-1 killed while the cluster run builds the panel."""
+def runs(cluster, package, tiny_delivery, request, tmp_path_factory):
+    """The tiny delivery less its last batch through the pipeline on the cluster (spark-submit, the
+    tracking server), with worker-1 killed while it builds the panel; and meanwhile locally (the
+    shared tiny lake: this session's Spark, a local SQLite store), as the two are independent."""
     cluster_folder = tmp_path_factory.mktemp("on_cluster")
-    conf_path = tiny_conf(cluster_folder, cluster.tracking_uri)
-    log = cluster_folder / "pipeline.log"
-    process = submit(package, cluster.master_url, "pipeline", conf_path, "--raw-dir", str(tiny_lake.raw), log=log)
-    # Once the application has its executor on the worker, and ingestion is done: the panel is
-    # being built (the stage right after).
-    wait_for(lambda: any((cluster.work / "worker-1").glob("app-*/*/stderr")), "an executor on worker-1")
-    wait_for(lambda: "pipeline: ingest done" in log.read_text(), "the cluster run's ingestion", timeout=RUN_TIMEOUT)
-    os.killpg(cluster.workers["worker-1"].pid, signal.SIGKILL)  # lost, not shut down
-    said_at_kill = log.read_text()
-    try:
-        assert finish(process, log) == 0, log.read_text()[-3000:]
-    finally:
-        cluster.start_worker("worker-1")
-    # Its own copy of the batch folders: the refresh test delivers the held-back batch there.
+    # Its own links to the batch folders: the refresh test delivers the held-back batch there.
     raw = cluster_folder / "raw"
     raw.mkdir()
-    for batch in tiny_lake.raw.iterdir():
+    batches = sorted(p for p in tiny_delivery.iterdir() if p.is_dir())
+    for batch in batches[:-1]:
         (raw / batch.name).symlink_to(batch.resolve())
+    conf_path = tiny_conf(cluster_folder, cluster.tracking_uri)
+    log = cluster_folder / "pipeline.log"
+    process = submit(package, cluster.master_url, "pipeline", conf_path, "--raw-dir", str(raw), log=log)
+
+    def kill_worker_1_once_ingested() -> str:
+        # Once the application has its executor on the worker, and ingestion is done: the panel
+        # is being built (the stage right after).
+        wait_for(lambda: any((cluster.work / "worker-1").glob("app-*/*/stderr")), "an executor on worker-1")
+        wait_for(lambda: "pipeline: ingest done" in log.read_text(), "the cluster run's ingestion",
+                 timeout=RUN_TIMEOUT)
+        os.killpg(cluster.workers["worker-1"].pid, signal.SIGKILL)  # lost, not shut down
+        return log.read_text()
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            killed = pool.submit(kill_worker_1_once_ingested)
+            tiny_lake = request.getfixturevalue("tiny_lake")
+            said_at_kill = killed.result()
+        assert finish(process, log) == 0, log.read_text()[-3000:]
+    finally:
+        stop(process)
+        cluster.start_worker("worker-1")
     return {
-        "raw": raw, "held_back": tiny_lake.held_back, "conf": conf_path, "folder": cluster_folder,
+        "raw": raw, "held_back": batches[-1], "conf": conf_path, "folder": cluster_folder,
         "local": tiny_lake.lake, "cluster": Lake.from_conf(load_config(conf_path)), "said_at_kill": said_at_kill,
         "log": log.read_text(),
     }
