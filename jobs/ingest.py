@@ -5,8 +5,9 @@ Without --batch, every batch folder not yet in ingest_log is ingested (oldest fi
 files of all those batches in one Spark pass, conf `ingest.parallel_sources` sources at once);
 --batch YYMM (re)ingests one batch. A batch's rows are replaced in one commit per table: each
 bronze table, then quarantine (every source's rows at once), and ingest_log last: it is what
-marks a batch done, so a crashed run is completed by the next one. A file no source recognises, or whose header
-lacks a required column, is reported (the job then exits non-zero) without stopping the others.
+marks a batch done, so a crashed run is completed by the next one. A file no source recognises,
+or whose header lacks a required column, is reported (the job then exits non-zero) without
+stopping the others.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -184,20 +185,18 @@ def run(spark: SparkSession, conf: Config, batch: str | None = None) -> dict:
 
     files = delivered_files(raw_dir, batches)
     errors = [f"{f.batch}/{f.name}: file name matches no known extract" for f in files if f.source is None]
-    def ingest_one(source: Source) -> Callable[[], SourceIngested]:
+    def ingest_one(source: Source) -> SourceIngested:
         mine = [f for f in files if f.source is source]
-
-        def task() -> SourceIngested:
-            with progress(f"ingest {source.name}") as line, stage(spark, f"ingest {source.name}"):
-                done = ingest_source(spark, conf, lake, source, mine, batches)
-                line.update(files=len(mine), **_totals(done.counts))
-            return done
-        return task
+        with progress(f"ingest {source.name}") as line, stage(spark, f"ingest {source.name}"):
+            done = ingest_source(spark, conf, lake, source, mine, batches)
+            line.update(files=len(mine), **_totals(done.counts))
+        return done
 
     with session_settings(spark, conf["ingest"].get("spark_settings")):
         # Sources side by side: at a batch a month, each one's fixed costs (planning, Delta
         # commits) outweigh its rows, and overlap with another's tasks.
-        ingested = run_concurrently(spark, [ingest_one(source) for source in SOURCES], conf["ingest"]["parallel_sources"])
+        ingested = run_concurrently(spark, [functools.partial(ingest_one, source) for source in SOURCES],
+                                    conf["ingest"]["parallel_sources"])
         counts = [c for done in ingested for c in done.counts]
         errors += [f"{c['batch']}/{c['file']}: {c['file_error']}" for c in counts if c["file_error"]]
         with progress("ingest quarantine") as line, stage(spark, "ingest quarantine"):

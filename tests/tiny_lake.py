@@ -83,15 +83,22 @@ class TinyLake:
     lake: Lake
 
 
-def build_tiny_lake(spark, delivery: Path, folder: Path) -> TinyLake:
-    """Run the pipeline in this session on `delivery` less its last batch, into `folder`."""
-    raw = folder / "raw"
+def link_all_but_last_batch(delivery: Path, raw: Path) -> Path:
+    """Links in a new folder `raw` to every batch folder of `delivery` but the last, which it
+    returns (held back: a later delivery)."""
     raw.mkdir()
     batches = sorted(p for p in delivery.iterdir() if p.is_dir())
     for batch in batches[:-1]:
-        (raw / batch.name).symlink_to(batch)
+        (raw / batch.name).symlink_to(batch.resolve())
+    return batches[-1]
+
+
+def build_tiny_lake(spark, delivery: Path, folder: Path) -> TinyLake:
+    """Run the pipeline in this session on `delivery` less its last batch, into `folder`."""
+    raw = folder / "raw"
+    held_back = link_all_but_last_batch(delivery, raw)
     conf_path = tiny_conf(folder, f"sqlite:///{folder / 'mlflow.db'}")
     conf = load_config(conf_path).with_overrides(raw_dir=str(raw))
     with mlflow_kept():
         pipeline.run(spark, conf)
-    return TinyLake(raw, batches[-1], conf_path, conf, Lake.from_conf(conf))
+    return TinyLake(raw, held_back, conf_path, conf, Lake.from_conf(conf))

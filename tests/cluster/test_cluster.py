@@ -22,7 +22,7 @@ from jobs import delta_io
 from jobs.config import load_config
 from jobs.lake import Lake
 from tests.cluster.conftest import HOST, Processes, free_port, stop, submit, wait_for
-from tests.tiny_lake import tiny_conf
+from tests.tiny_lake import link_all_but_last_batch, tiny_conf
 from training.registry import CHAMPION, version_by_alias
 
 pytestmark = pytest.mark.cluster
@@ -61,10 +61,7 @@ def runs(cluster, package, tiny_delivery, request, tmp_path_factory):
     cluster_folder = tmp_path_factory.mktemp("on_cluster")
     # Its own links to the batch folders: the refresh test delivers the held-back batch there.
     raw = cluster_folder / "raw"
-    raw.mkdir()
-    batches = sorted(p for p in tiny_delivery.iterdir() if p.is_dir())
-    for batch in batches[:-1]:
-        (raw / batch.name).symlink_to(batch.resolve())
+    held_back = link_all_but_last_batch(tiny_delivery, raw)
     conf_path = tiny_conf(cluster_folder, cluster.tracking_uri)
     log = cluster_folder / "pipeline.log"
     process = submit(package, cluster.master_url, "pipeline", conf_path, "--raw-dir", str(raw), log=log)
@@ -88,7 +85,7 @@ def runs(cluster, package, tiny_delivery, request, tmp_path_factory):
         stop(process)
         cluster.start_worker("worker-1")
     return {
-        "raw": raw, "held_back": batches[-1], "conf": conf_path, "folder": cluster_folder,
+        "raw": raw, "held_back": held_back, "conf": conf_path, "folder": cluster_folder,
         "local": tiny_lake.lake, "cluster": Lake.from_conf(load_config(conf_path)), "said_at_kill": said_at_kill,
         "log": log.read_text(),
     }
