@@ -1,4 +1,6 @@
-"""One Spark session for the whole test run: local[2], 2 shuffle partitions, UI off, UTC, Delta."""
+"""One Spark session for the whole test run: local[2], 2 shuffle partitions, UI off, UTC, Delta.
+The cluster tests' fixtures are a plugin (tests/cluster/fixtures.py), as their work starts with the
+session; those tests run last."""
 from __future__ import annotations
 
 import os
@@ -8,6 +10,8 @@ import pytest
 from jobs.config import load_config
 from jobs.session import build_session
 from tests.tiny_lake import TinyLake, build_tiny_lake, generate_delivery
+
+pytest_plugins = ("tests.cluster.fixtures",)
 
 TEST_SPARK_SETTINGS = {
     "spark.sql.shuffle.partitions": "2",
@@ -24,6 +28,12 @@ TEST_SPARK_SETTINGS = {
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
 }
+
+
+def pytest_collection_modifyitems(items):
+    """The `cluster` tests last: the cluster's first run, started with the session
+    (tests/cluster/fixtures.py), goes on beside the others."""
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)
 
 
 @pytest.fixture(scope="session")

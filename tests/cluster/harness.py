@@ -1,13 +1,14 @@
 """A real Spark standalone cluster and an MLflow tracking server on 127.0.0.1, for the tests
 marked `cluster`: a master and two workers started from the installed pyspark's own classes
-(`bin/spark-class`), `mlflow server` with a SQLite backend serving the artifacts, and the project
-packaged as `make package` builds it. The delivery is the tiny one of tests/tiny_lake.py.
+(`bin/spark-class`), `mlflow server` with a SQLite backend serving the artifacts, and stages
+submitted with `spark-submit` as the README says. The fixtures are in tests/cluster/fixtures.py.
 
 Ports are chosen free; every process is started in its own session and stopped by its id at the
 end, even when a test fails.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,16 +19,17 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pyspark
 import pytest
 
 from jobs.config import PROJECT_ROOT, load_config
-from tools.package import build
 
 HOST = load_config().get("bind_host") or "127.0.0.1"  # what conf says the project listens on
 SPARK_HOME = Path(pyspark.__file__).parent
 START_TIMEOUT = 120
+RUN_TIMEOUT = 1500  # a tiny pipeline takes 5 to 10 minutes on 2 shared cores
 
 
 def free_port() -> int:
@@ -37,13 +39,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(check, what: str, timeout: float = START_TIMEOUT) -> None:
-    """Poll `check` until it returns true; fail the test naming `what` after `timeout` seconds."""
+def wait_for(check, what: str, timeout: float = START_TIMEOUT):
+    """Poll `check` until it returns something true, and return it; fail the test naming `what`
+    after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if check():
-                return
+            found = check()
+            if found:
+                return found
         except OSError:
             pass
         time.sleep(0.5)
@@ -97,9 +101,20 @@ class Cluster:
     mlflow: subprocess.Popen
     work: Path
 
-    def alive_workers(self) -> int:
+    def _state(self) -> dict:
         with urllib.request.urlopen(f"{self.master_ui}/json/", timeout=5) as response:
-            return sum(1 for w in json.load(response)["workers"] if w["state"] == "ALIVE")
+            return json.load(response)
+
+    def alive_workers(self) -> int:
+        return sum(1 for w in self._state()["workers"] if w["state"] == "ALIVE")
+
+    def active_apps(self) -> list[str]:
+        """The ids of the applications the master runs now."""
+        return [app["id"] for app in self._state()["activeapps"]]
+
+    def runs_executor(self, worker: str, app: str) -> bool:
+        """True once worker `worker` has started an executor of application `app`."""
+        return any((self.work / worker / app).glob("*/stderr"))
 
     def start_worker(self, name: str) -> subprocess.Popen:
         """Start (or restart) worker `name` with 1 core and 2 GiB, and wait for the master to see it."""
@@ -115,10 +130,41 @@ class Cluster:
         return self.workers[name]
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
-    """A master, two workers and a tracking server on 127.0.0.1, stopped at the end."""
-    work = tmp_path_factory.mktemp("cluster")
+    def submit(self, package: dict, stage: str, conf: Path, *args: str, log: Path,
+               settings: dict | None = None) -> subprocess.Popen:
+        """`spark-submit` of `jobs/<stage>.py` to the master, with the wheel and the jars, as the
+        README says (plus Spark `settings`); its output goes to `log`. Stopped with the cluster."""
+        command = [
+            str(SPARK_HOME / "bin" / "spark-submit"), "--master", self.master_url,
+            "--py-files", str(package["wheel"]), "--jars", ",".join(str(j) for j in package["jars"]),
+            "--conf", f"spark.driver.host={HOST}", "--conf", f"spark.driver.bindAddress={HOST}",
+            "--conf", "spark.executor.memory=1g", "--conf", "spark.ui.enabled=false",
+            *(arg for key, value in (settings or {}).items() for arg in ("--conf", f"{key}={value}")),
+            str(PROJECT_ROOT / "jobs" / f"{stage}.py"), "--conf", str(conf), *args,
+        ]
+        handle = log.open("w")
+        process = subprocess.Popen(
+            command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, cwd=log.parent,
+            env={**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": HOST,
+                 # A stopped server fails the stage in seconds, not after MLflow's retries.
+                 "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"})
+        self.processes.started.append(process)
+        return process
+
+
+def finish(process: subprocess.Popen, log: Path, timeout: float = RUN_TIMEOUT) -> int:
+    """The exit status of a submitted stage; fails the test (and stops the stage) after `timeout`."""
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        pytest.fail(f"{log.name} did not finish in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def started_cluster(work: Path) -> Iterator[Cluster]:
+    """A master, two workers and a tracking server on 127.0.0.1, under `work`; every process
+    started, the submitted stages included, is stopped when the block ends."""
     processes = Processes(work)
     try:
         port, ui = free_port(), free_port()
@@ -142,27 +188,3 @@ def cluster(tmp_path_factory):
         yield running
     finally:
         processes.stop_all()
-
-
-@pytest.fixture(scope="session")
-def package(tmp_path_factory):
-    """What `make package` builds: the wheel, conf/ and Delta's jars."""
-    return build(tmp_path_factory.mktemp("dist"))
-
-
-def submit(package: dict, master: str, stage: str, conf: Path, *args: str, log: Path) -> subprocess.Popen:
-    """`spark-submit` of `jobs/<stage>.py` to `master`, with the wheel and the jars, as the README
-    says; its output goes to `log`."""
-    command = [
-        str(SPARK_HOME / "bin" / "spark-submit"), "--master", master,
-        "--py-files", str(package["wheel"]), "--jars", ",".join(str(j) for j in package["jars"]),
-        "--conf", f"spark.driver.host={HOST}", "--conf", f"spark.driver.bindAddress={HOST}",
-        "--conf", "spark.executor.memory=1g", "--conf", "spark.ui.enabled=false",
-        str(PROJECT_ROOT / "jobs" / f"{stage}.py"), "--conf", str(conf), *args,
-    ]
-    handle = log.open("w")
-    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": HOST,
-                                 # A stopped server fails the stage in seconds, not after MLflow's retries.
-                                 "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"},
-                            cwd=log.parent)
