@@ -29,7 +29,7 @@ from jobs.config import Config
 from jobs.lake import Lake
 from jobs.lock import locked
 from common.observability import stage
-from jobs.session import build_session
+from jobs.session import writer_session
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conf = config_from_args(args)
     preflight.check(conf)
-    spark = build_session(conf, app_name="build_panel")
-    run(spark, conf, full=args.full)
+    with writer_session(conf, "build_panel") as spark:
+        run(spark, conf, full=args.full)
     return 0
 
 

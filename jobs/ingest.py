@@ -31,7 +31,7 @@ from jobs.config import Config
 from common.observability import run_concurrently, stage
 from jobs.lake import Lake
 from jobs.lock import locked
-from jobs.session import build_session, session_settings
+from jobs.session import session_settings, writer_session
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conf = config_from_args(args)
     preflight.check(conf)
-    spark = build_session(conf, app_name="ingest")
-    raise_errors(run(spark, conf, args.batch))
+    with writer_session(conf, "ingest") as spark:
+        raise_errors(run(spark, conf, args.batch))
     return 0
 
 

@@ -30,7 +30,7 @@ from jobs.cli import base_parser, config_from_args, exit_with_status, progress
 from jobs.config import Config
 from jobs.lake import Lake
 from jobs.lock import locked
-from jobs.session import build_session
+from jobs.session import writer_session
 from jobs.tracking import configure_mlflow
 from training.registry import below_baselines_warning, model_name, version_by_alias
 
@@ -194,8 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conf = config_from_args(args)
     preflight.check(conf, uses_mlflow=True)
-    spark = build_session(conf, app_name="pipeline")
-    run(spark, conf, args.retrain)
+    with writer_session(conf, "pipeline") as spark:
+        run(spark, conf, args.retrain)
     return 0
 
 

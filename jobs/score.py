@@ -26,7 +26,7 @@ from jobs.config import Config
 from common.observability import stage
 from jobs.lake import Lake
 from jobs.lock import locked
-from jobs.session import build_session
+from jobs.session import writer_session
 from jobs.tracking import configure_mlflow
 from scoring.alerts import AlertPolicy
 from training.registry import below_baselines_warning, model_name, version_by_alias
@@ -243,8 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conf = config_from_args(args)
     preflight.check(conf, uses_mlflow=True)
-    spark = build_session(conf, app_name="score")
-    run(spark, conf, [parse_year_month(args.period)] if args.period else None)
+    with writer_session(conf, "score") as spark:
+        run(spark, conf, [parse_year_month(args.period)] if args.period else None)
     return 0
 
 

@@ -15,6 +15,7 @@ from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from jobs.config import Config
+from jobs.lock import lake_lock
 from jobs.preflight import check_delta_classes, check_master
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,14 @@ def build_session(conf: Config, app_name: str | None = None, master: str | None 
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel(spark_conf.get("log_level", "WARN"))
     return session
+
+
+@contextmanager
+def writer_session(conf: Config, app_name: str) -> Iterator[SparkSession]:
+    """The session of a stage that writes conf's lake, built once it holds the lake's lock: a run
+    the lock refuses stops before it starts Spark (on a cluster, before it takes executors)."""
+    with lake_lock(conf.path("lake_dir")):
+        yield build_session(conf, app_name=app_name)
 
 
 @contextmanager

@@ -4,7 +4,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs import delta_io, ingest
+from jobs import delta_io, ingest, session
 
 CONTRIBUTIONS_HEADER = "Urssaf_gestion;Dep;Siret;Compte;periode;mer;enc_direct;cotis_due"
 DEBTS_HEADER = ("Urssaf_gestion;Dep;num_cpte;Siren;Siret;Dt_immat;Etat_cpte;Cd_pro_col;Periode;Num_Ecn;Num_Hist_Ecn;"
@@ -44,7 +44,7 @@ def write_delivery(raw, delivery):
 @pytest.fixture
 def job(spark, monkeypatch):
     """Run the job's main on the test session."""
-    monkeypatch.setattr(ingest, "build_session", lambda conf, app_name=None: spark)
+    monkeypatch.setattr(session, "build_session", lambda conf, app_name=None: spark)
 
     def run(raw, lake, *extra):
         return ingest.main(["--raw-dir", str(raw), "--lake-dir", str(lake), *extra])
@@ -58,12 +58,12 @@ def clean_lake(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("clean")
     write_delivery(root / "raw", DELIVERY)
     lake = root / "lake"
-    original = ingest.build_session
-    ingest.build_session = lambda conf, app_name=None: spark
+    original = session.build_session
+    session.build_session = lambda conf, app_name=None: spark
     try:
         assert ingest.main(["--raw-dir", str(root / "raw"), "--lake-dir", str(lake)]) == 0
     finally:
-        ingest.build_session = original
+        session.build_session = original
     return root / "raw", lake
 
 

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from jobs import ingest
+from jobs import build_panel, ingest, pipeline, preflight, score, session
 from jobs.lock import LOCK_NAME, LakeLocked, lake_lock
 
 
@@ -59,6 +59,24 @@ def test_a_stage_refuses_a_locked_lake_before_reading_anything(spark, conf, tmp_
         # The raw folder does not exist: the lock is what stops the stage, before it looks.
         with pytest.raises(LakeLocked, match=f"pid {other.pid}"):
             ingest.run(spark, locked)
+    finally:
+        other.kill()
+        other.wait()
+
+
+@pytest.mark.parametrize("job", [ingest, build_panel, score, pipeline])
+def test_a_refused_job_stops_before_it_starts_spark(job, tmp_path, monkeypatch):
+    other = subprocess.Popen(["sleep", "60"])
+    started = []
+    fake = lambda conf, app_name=None: started.append(app_name)  # noqa: E731
+    monkeypatch.setattr(session, "build_session", fake)
+    monkeypatch.setattr(job, "build_session", fake, raising=False)  # wherever the job takes it from
+    monkeypatch.setattr(preflight, "check", lambda conf, uses_mlflow=False: None)
+    try:
+        hold(tmp_path / "lake", other.pid)
+        with pytest.raises(LakeLocked, match=f"pid {other.pid}"):
+            job.main(["--raw-dir", str(tmp_path), "--lake-dir", str(tmp_path / "lake")])
+        assert started == []  # no session: on a cluster, no executors taken
     finally:
         other.kill()
         other.wait()
