@@ -78,10 +78,11 @@ class Processes:
     logs: Path
     started: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self, name: str, command: list[str], env: dict | None = None) -> subprocess.Popen:
-        log = (self.logs / f"{name}.log").open("w")
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                   env={**os.environ, **(env or {})}, cwd=self.logs)
+    def start(self, name: str, command: list[str], env: dict | None = None, log: Path | None = None) -> subprocess.Popen:
+        """Start `command` in a session of its own, its output in `log` (default `<logs>/<name>.log`)."""
+        log = log or self.logs / f"{name}.log"
+        process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, **(env or {})}, cwd=log.parent)
         self.started.append(process)
         return process
 
@@ -130,7 +131,6 @@ class Cluster:
         wait_for(lambda: self.alive_workers() > before, f"worker {name}")
         return self.workers[name]
 
-
     def submit(self, package: dict, stage: str, conf: Path, *args: str, log: Path,
                settings: dict | None = None) -> subprocess.Popen:
         """`spark-submit` of `jobs/<stage>.py` to the master, with the wheel and the jars, as the
@@ -146,14 +146,10 @@ class Cluster:
             *(arg for key, value in (settings or {}).items() for arg in ("--conf", f"{key}={value}")),
             str(PROJECT_ROOT / "jobs" / f"{stage}.py"), "--conf", str(conf), *args,
         ]
-        handle = log.open("w")
-        process = subprocess.Popen(
-            command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, cwd=log.parent,
-            env={**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": HOST,
-                 # A stopped server fails the stage in seconds, not after MLflow's retries.
-                 "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"})
-        self.processes.started.append(process)
-        return process
+        return self.processes.start(stage, command, log=log, env={
+            "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": HOST,
+            # A stopped server fails the stage in seconds, not after MLflow's retries.
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"})
 
 
 def finish(process: subprocess.Popen, log: Path, timeout: float = RUN_TIMEOUT) -> int:
