@@ -34,6 +34,7 @@ def run_concurrently(session: SparkSession, tasks: Sequence[Callable[[], T]], wo
     if workers <= 1 or len(tasks) <= 1:
         return [task() for task in tasks]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        inherit = inheritable_thread_target(session)
-        futures = [pool.submit(inherit(task)) for task in tasks]
+        # One wrap per task: a wrap clones the caller's properties once, and the tasks of one wrap
+        # would share that copy, so a job description set in one thread would label them all.
+        futures = [pool.submit(inheritable_thread_target(session)(task)) for task in tasks]
     return [future.result() for future in futures]

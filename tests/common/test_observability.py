@@ -43,6 +43,22 @@ def test_threads_see_the_callers_job_properties(spark):
     assert seen == ["from the caller"] * 2
 
 
+def test_each_task_labels_its_own_jobs(spark):
+    # PySpark's wrapper clones the caller's properties once per wrap: tasks sharing one wrap share
+    # one Properties object, and a label set in one thread would name every thread's jobs.
+    together = threading.Barrier(3)
+
+    def task(name):
+        def work():
+            with stage(spark, name):
+                together.wait(timeout=30)
+                return spark.sparkContext.getLocalProperty("spark.job.description")
+        return work
+
+    names = ["ingest ccsf", "ingest contributions", "ingest debts"]
+    assert run_concurrently(spark, [task(name) for name in names], workers=3) == names
+
+
 def test_a_failing_task_raises_once_every_task_has_ended(spark):
     finished = []
 
