@@ -228,6 +228,7 @@ def run(conf: Config, panel_dir: Path | None) -> dict:
 
     con = duckdb.connect()
     con.execute(f"SET threads = {os.cpu_count()}")
+    con.execute(f"SET memory_limit = '{conf['benchmarks']['duckdb_memory_limit']}'")
     for source in SOURCES:
         path = lake.bronze(source.name)
         if (path / "_delta_log").is_dir():
