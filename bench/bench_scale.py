@@ -224,19 +224,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                               "load_average": [round(x, 1) for x in os.getloadavg()]}
         report(args.scale, figures)
 
+    def measure(name: str, command: list[str]) -> None:
+        """Run and record one stage, unless the stopped run resumed here measured it (--resume)."""
+        if name not in figures["stages"]:
+            figures["stages"][name] = run_stage(name, command, logs / f"{name}.log", work / "events")
+            save()
+
     build = build_commands(run_conf, raw, lake)
     for name, command in build.items():
-        if name in figures["stages"]:
-            continue  # measured before the run was stopped (--resume)
-        figures["stages"][name] = run_stage(name, command, logs / f"{name}.log", work / "events")
-        save()
+        measure(name, command)
     figures["full_build_minutes"] = round(sum(figures["stages"][name]["wall_seconds"] for name in build) / 60, 1)
     if not (raw / held_back.name).exists():
         (raw / held_back.name).symlink_to(held_back)
-    if "refresh" not in figures["stages"]:  # a resumed run's refresh was delivered and measured
-        figures["stages"]["refresh"] = run_stage(
-            "refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"],
-            logs / "refresh.log", work / "events")
+    measure("refresh", [sys.executable, "-m", "jobs.pipeline", "--conf", str(run_conf), "--retrain", "never"])
     figures["refresh_minutes"] = round(figures["stages"]["refresh"]["wall_seconds"] / 60, 1)
     save()
     if not args.no_references:
