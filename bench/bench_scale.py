@@ -111,9 +111,10 @@ def _number(value: str):
     return value
 
 
-def write_conf(work: Path, base: Path, raw: Path, lake: Path) -> Path:
+def write_conf(work: Path, base: Path, raw: Path, lake: Path, shuffle_partitions: int) -> Path:
     """A conf file under `work` extending `base`, with every path of the run under `work` (a conf's
-    relative paths resolve against the folder above its own, here the work folder's parent)."""
+    relative paths resolve against the folder above its own, here the work folder's parent) and
+    the scale's shuffle partitions."""
     project = load_config(base)
     path, events = work / "conf" / "run.yaml", work / "events"
     for folder in (path.parent, events):
@@ -123,7 +124,8 @@ def write_conf(work: Path, base: Path, raw: Path, lake: Path) -> Path:
         "paths": {"raw_dir": str(raw), "lake_dir": str(lake), "exports_dir": str(work / "exports"),
                   "truth_dir": str(work / "truth"), "reference_dir": str(project.path("reference_dir"))},
         # Spark's event log, to profile the stages afterwards (spark history server or the JSON itself).
-        "spark": {"settings": {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events)}},
+        "spark": {"settings": {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events),
+                               "spark.sql.shuffle.partitions": str(shuffle_partitions)}},
         "mlflow": {"tracking_uri": f"sqlite:///{work / 'mlflow.db'}",
                    "artifact_location": str(work / "mlflow-artifacts")},
     }))
@@ -202,13 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for batch in batches[:-1]:
         if not (raw / batch.name).exists():
             (raw / batch.name).symlink_to(batch)
-    run_conf = write_conf(work, args.conf, raw, lake)
+    scale = bench["scales"][args.scale]
+    run_conf = write_conf(work, args.conf, raw, lake, scale["shuffle_partitions"])
 
     figures = {
         "scale": args.scale,
         "commit": git_commit(),  # the code measured
-        "firms": bench["scales"][args.scale]["firms"],
+        "firms": scale["firms"],
         "months": bench["months"],
+        "shuffle_partitions": scale["shuffle_partitions"],
         "batches": [b.name for b in batches],
         "refresh_batch": held_back.name,
         "delivery_megabytes": round(sum(f.stat().st_size for f in (folder / "raw").rglob("*") if f.is_file()) / 1e6),
