@@ -54,3 +54,14 @@ def test_targets_say_met_or_by_how_much_they_miss_and_why():
     assert "| refresh_share_of_build | 0.10 | at most 0.05 | missed, 2.0x off |  |" in lines
     assert "| ingest_rows_per_second | 2,000 | at least 100,000 | missed, 50.0x off | per-line parsing |" in lines
     assert "| score_firms_per_second | ? | at least 3,000 | not measured |  |" in lines
+
+
+def test_the_whole_command_counts_generation_stages_and_references():
+    results = scale_results(1000, 60.0, 40000)  # two stages of 60 s
+    results["generate"] = {"wall_seconds": 30.0}
+    results["references"] = {"training": {"wall_seconds": 90.0}}
+    assert summary.target_figures(results)["bench_minutes"] == 4.0
+    assert summary.target_figures({**results, "complete": False})["bench_minutes"] is None
+    bench = {"targets": {"full_build_minutes": 45}, "scale_targets": {"region": {"bench_minutes": 20}}}
+    assert summary.scale_targets(bench, "region") == {"full_build_minutes": 45, "bench_minutes": 20}
+    assert summary.scale_targets(bench, "national") == {"full_build_minutes": 45}
