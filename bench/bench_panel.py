@@ -8,8 +8,10 @@ one run: builds the whole panel as `jobs.build_panel --full` does (into a tempor
 with the Spark JVM's peak memory; computes the nine per-source monthly aggregates
 (features.panel.monthly_aggregates) over every month with Spark, and the same aggregates with
 DuckDB on the same bronze data (the Delta tables' current files, through the deltalake package);
-checks that both engines agree on each aggregate's row count and column totals; and writes
-bench/results/panel.json with both times and their ratio.
+checks that both engines agree on each aggregate's row count and column totals; then the same
+aggregates for one region's firms (conf benchmarks.pandas_region, as the lake's panel places them)
+with Spark and with pandas (bench.pandas_panel), checked the same way; and writes
+bench/results/panel.json with the times and their ratios.
 """
 from __future__ import annotations
 
@@ -29,14 +31,14 @@ from deltalake import DeltaTable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from bench import report
+from bench import pandas_panel, report
 from bench.bench_ingest import peak_jvm_rss
 from features.aggregates import headcount_history
 from features.calendar import batch_name, month_range
 from features.catalog import BDF_RATIOS
 from features.panel import PanelRules, monthly_aggregates
 from ingestion.registry import SOURCES
-from jobs import build_panel, ingest
+from jobs import build_panel, delta_io, ingest
 from jobs.config import Config, load_config
 from jobs.lake import Lake
 from jobs.session import build_session
@@ -197,6 +199,50 @@ def agree(spark: dict[str, float], duck: dict[str, float]) -> bool:
         abs(spark[c] - duck[c]) <= max(tolerance, 1e-9 * abs(spark[c])) for c in spark)
 
 
+def timed_spark_totals(aggregates: dict[str, DataFrame]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Each aggregate's `spark_totals` and the seconds it took, by name."""
+    figures, seconds = {}, {}
+    for name, df in aggregates.items():
+        begin = time.monotonic()
+        figures[name] = spark_totals(df)
+        seconds[name] = round(time.monotonic() - begin, 2)
+    return figures, seconds
+
+
+def disagreements(reference: str, spark: dict, other: dict) -> dict:
+    """The aggregates on which Spark and the `reference` engine disagree, with both figures."""
+    return {name: {"spark": spark[name], reference: other[name]} for name in spark if not agree(spark[name], other[name])}
+
+
+def region_reference(spark, lake: Lake, panel: Path, rules: PanelRules, first_batch: dt.date, start: dt.date,
+                     end: dt.date, region: str) -> dict:
+    """The monthly aggregates of one region's firms (those the `panel` table places in `region`), with
+    Spark on the lake's bronze tables restricted to them and with pandas (bench.pandas_panel)."""
+    sirens = [row.siren for row in delta_io.read(spark, panel).where(F.col("region") == region)
+              .select("siren").distinct().collect()]
+    if not sirens:
+        raise ValueError(f"no firm of region {region!r} in the panel at {panel}")
+    keep = F.broadcast(spark.createDataFrame([(s,) for s in sirens], "siren string"))
+    bronze = {name: df.join(keep, "siren", "left_semi") for name, df in build_panel.read_bronze(spark, lake).items()}
+    history = headcount_history(bronze["headcount_company"], bronze["headcount_establishment"])
+    spark_figures, spark_seconds = timed_spark_totals(monthly_aggregates(bronze, history, rules, first_batch, start, end))
+    pandas_figures, pandas_seconds = pandas_panel.timed(
+        {source.name: lake.bronze(source.name) for source in SOURCES}, sirens, rules, first_batch, start, end)
+    spark_total, pandas_total = sum(spark_seconds.values()), sum(pandas_seconds.values())
+    found = disagreements("pandas", spark_figures, pandas_figures)
+    return {
+        "region": region,
+        "firms": len(sirens),
+        "spark_seconds": round(spark_total, 1),
+        "pandas_seconds": round(pandas_total, 1),
+        "pandas_read_seconds": pandas_seconds["read"],
+        "spark_over_pandas": round(spark_total / pandas_total, 2),
+        "rows": {name: figures["rows"] for name, figures in spark_figures.items()},
+        "engines_agree": not found,
+        "disagreements": found,
+    }
+
+
 def timed_build(spark, conf: Config, panel_dir: Path) -> dict:
     """Build the whole panel into `panel_dir` (the lake's own panel is left alone); its figures."""
     build_conf = conf.with_overrides()
@@ -208,10 +254,9 @@ def timed_build(spark, conf: Config, panel_dir: Path) -> dict:
             "rates": {k: v for k, v in built.items() if k.startswith("rate_")}}
 
 
-def run(conf: Config, panel_dir: Path | None) -> dict:
-    """Build the panel (unless `panel_dir` is None) and time both engines on the monthly
-    aggregates; return the figures."""
-    spark = build_session(conf, app_name="bench_panel")
+def run(spark, conf: Config, panel_dir: Path | None) -> dict:
+    """Build the panel (unless `panel_dir` is None) and time Spark against DuckDB on the monthly
+    aggregates, then against pandas on one region's; return the figures."""
     lake = Lake.from_conf(conf)
     rules = PanelRules.from_conf(conf["panel"], conf["horizons"])
     panel = timed_build(spark, conf, panel_dir) if panel_dir else {}
@@ -220,11 +265,7 @@ def run(conf: Config, panel_dir: Path | None) -> dict:
     first_batch, end = build_panel.batch_bounds(spark, lake)
     history = headcount_history(bronze["headcount_company"], bronze["headcount_establishment"])
     start = build_panel.first_data_month(bronze)
-    spark_figures, spark_seconds = {}, {}
-    for name, df in monthly_aggregates(bronze, history, rules, first_batch, start, end).items():
-        begin = time.monotonic()
-        spark_figures[name] = spark_totals(df)
-        spark_seconds[name] = round(time.monotonic() - begin, 2)
+    spark_figures, spark_seconds = timed_spark_totals(monthly_aggregates(bronze, history, rules, first_batch, start, end))
 
     con = duckdb.connect()
     con.execute(f"SET threads = {os.cpu_count()}")
@@ -241,9 +282,9 @@ def run(conf: Config, panel_dir: Path | None) -> dict:
         begin = time.monotonic()
         duck_figures[name] = duckdb_totals(con, sql)
         duck_seconds[name] = round(time.monotonic() - begin, 2)
+    con.close()
 
-    disagreements = {name: {"spark": spark_figures[name], "duckdb": duck_figures[name]}
-                     for name in spark_figures if not agree(spark_figures[name], duck_figures[name])}
+    found = disagreements("duckdb", spark_figures, duck_figures)
     spark_total, duck_total = sum(spark_seconds.values()), sum(duck_seconds.values())
     return {
         "panel": {**panel, "months": len(month_range(start, end))},
@@ -253,9 +294,11 @@ def run(conf: Config, panel_dir: Path | None) -> dict:
             "spark_over_duckdb": round(spark_total / duck_total, 1),
             "per_source": {name: {"spark_seconds": spark_seconds[name], "duckdb_seconds": duck_seconds[name],
                                   "rows": spark_figures[name]["rows"]} for name in spark_seconds},
-            "engines_agree": not disagreements,
-            "disagreements": disagreements,
+            "engines_agree": not found,
+            "disagreements": found,
         },
+        "region_aggregates": region_reference(spark, lake, panel_dir or lake.panel, rules, first_batch, start, end,
+                                              str(conf["benchmarks"]["pandas_region"])),
     }
 
 
@@ -283,7 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             conf = conf.with_overrides(raw_dir=str(folder / "raw"), lake_dir=str(folder / "lake"))
             ingest.main(["--raw-dir", str(folder / "raw"), "--lake-dir", str(folder / "lake"),
                          *(["--conf", args.conf] if args.conf else [])])
-        figures = {**scale, "memory_gb": round(psutil.virtual_memory().total / 2**30), **run(conf, None if args.aggregates_only else folder / "panel")}
+        spark = build_session(conf, app_name="bench_panel")
+        figures = {**scale, "memory_gb": round(psutil.virtual_memory().total / 2**30),
+                   **run(spark, conf, None if args.aggregates_only else folder / "panel")}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     report(args.name, figures)

@@ -6,8 +6,8 @@ Generates the scale's delivery once (`bench.work_dir/<scale>/raw`; reused when t
 its last batch back. Each stage runs as its own `python -m jobs.<stage>` process on the other
 batches (ingest, build_panel, train, score, then the pipeline for the regional lists); then the
 last batch is delivered and `jobs.pipeline --retrain never` runs the monthly refresh. Then the
-references on the same lake: DuckDB on the panel's monthly aggregates (bench.bench_panel) and
-LightGBM on the same training rows (bench.bench_train). Per stage: wall and CPU seconds (the
+references on the same lake: DuckDB on the panel's monthly aggregates and pandas on one region's
+(bench.bench_panel), and LightGBM on the same training rows (bench.bench_train). Per stage: wall and CPU seconds (the
 Python process and its JVM), peak resident memory of each, and the counts the stage logs.
 Written to bench/results/<scale>.json; bench/summary.py turns every scale's file into SUMMARY.md.
 """
@@ -160,7 +160,8 @@ def build_commands(conf: Path, raw: Path, lake: Path) -> dict[str, list[str]]:
 
 
 def references(conf: Path, lake: Path, logs: Path, scale: str, horizon: int) -> dict:
-    """DuckDB on the monthly aggregates and LightGBM on the training rows, on the same lake."""
+    """DuckDB on the monthly aggregates, pandas on one region's, and LightGBM on the training rows,
+    on the same lake."""
     python = [sys.executable, "-m"]
     commands = {
         "panel_aggregates": [*python, "bench.bench_panel", "--conf", str(conf), "--lake-dir", str(lake),

@@ -72,10 +72,15 @@ def stage_rows(figures: dict, stage: str) -> int | None:
 def reference_ratios(results: dict) -> dict[str, str]:
     """The ratio of each stage to its reference in the same run, as text."""
     found = {}
-    panel = (results.get("references") or {}).get("panel_aggregates", {}).get("results", {}).get("aggregates")
+    panel_results = (results.get("references") or {}).get("panel_aggregates", {}).get("results", {})
+    panel, region = panel_results.get("aggregates"), panel_results.get("region_aggregates")
     if panel:
         found["build_panel"] = (f"monthly aggregates: Spark {panel['spark_seconds']} s, DuckDB {panel['duckdb_seconds']} s "
                                 f"({panel['spark_over_duckdb']}x; engines agree: {panel['engines_agree']})")
+    if region:
+        found["build_panel"] = (f"{found.get('build_panel', '')}; region {region['region']}'s ({region['firms']:,} firms): "
+                                f"Spark {region['spark_seconds']} s, pandas {region['pandas_seconds']} s "
+                                f"({region['spark_over_pandas']}x; engines agree: {region['engines_agree']})").lstrip("; ")
     train = (results.get("references") or {}).get("training", {}).get("results")
     if train:
         spark = train["spark"].get("cached") or next(iter(train["spark"].values()))

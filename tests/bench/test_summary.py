@@ -65,3 +65,13 @@ def test_the_whole_command_counts_generation_stages_and_references():
     bench = {"targets": {"full_build_minutes": 45}, "scale_targets": {"region": {"bench_minutes": 20}}}
     assert summary.scale_targets(bench, "region") == {"full_build_minutes": 45, "bench_minutes": 20}
     assert summary.scale_targets(bench, "national") == {"full_build_minutes": 45}
+
+
+def test_the_panel_reference_names_duckdb_and_pandas_for_one_region():
+    results = scale_results(1000, 10.0, 1e5)
+    results["references"] = {"panel_aggregates": {"results": {
+        "aggregates": {"spark_seconds": 20.0, "duckdb_seconds": 10.0, "spark_over_duckdb": 2.0, "engines_agree": True},
+        "region_aggregates": {"region": "27", "firms": 1200, "spark_seconds": 30.0, "pandas_seconds": 6.0,
+                              "spark_over_pandas": 5.0, "engines_agree": True}}}}
+    text = summary.reference_ratios(results)["build_panel"]
+    assert "DuckDB 10.0 s (2.0x" in text and "region 27's (1,200 firms): Spark 30.0 s, pandas 6.0 s (5.0x" in text
