@@ -29,7 +29,7 @@ setup(
     extras_require={
         # nbclient runs the notebooks top to bottom in an ipykernel (tests/notebooks).
         "test": ["pytest>=8", "chispa==0.12.0", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29"],
-        "bench": ["lightgbm>=4.5", "duckdb>=1.1", "zstandard>=0.23"],  # zstandard: Spark's event logs
+        "bench": ["lightgbm>=4.5", "duckdb>=1.1", "zstandard>=0.23", "py-spy>=0.4"],  # zstandard: Spark's event logs; py-spy: Python profiles
     },
     entry_points={
         "console_scripts": [

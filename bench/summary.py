@@ -5,7 +5,8 @@
 Reads bench/results/<scale>.json for every scale of conf/bench.yaml that has one and writes
 bench/results/SUMMARY.md: a table per stage (rows, seconds, rows/s, peak memory, and the ratio to
 its reference in the same run), the targets, and the slope of each stage's time against the
-number of firms (log-log: 1 grows like the data); plus bench/results/scaling.png.
+number of firms (log-log: 1 grows like the data), and the Python profiles of
+bench/profile_python.py (python_profile_<name>.json); plus bench/results/scaling.png.
 """
 from __future__ import annotations
 
@@ -151,8 +152,8 @@ def slope(firms: list[int], seconds: list[float]) -> float | None:
     return float(np.polyfit(np.log(firms), np.log(seconds), 1)[0])
 
 
-def markdown(all_results: dict[str, dict]) -> str:
-    """SUMMARY.md's text."""
+def markdown(all_results: dict[str, dict], python_profiles: dict[str, dict] | None = None) -> str:
+    """SUMMARY.md's text; with the py-spy profiles (`load_python_profiles`) when given."""
     lines = ["# Benchmarks at scale", "",
              "Written by `python -m bench.summary` from `bench/results/<scale>.json` "
              "(`make bench SCALE=demo|region|mid|national`: `python -m bench.bench_scale --scale <scale>`). "
@@ -188,6 +189,7 @@ def markdown(all_results: dict[str, dict]) -> str:
             lines += ["", f"Time against firms, log-log slope: {fitted:.2f} (1 grows like the data)."]
         lines.append("")
     lines += profile_lines(all_results)
+    lines += python_profile_lines(python_profiles or {})
     lines += ["![scaling](scaling.png)", ""]
     return "\n".join(lines)
 
@@ -212,6 +214,30 @@ def profile_lines(all_results: dict[str, dict], top: int = 5) -> list[str]:
                              f"{step.get('gc_seconds', 0):,.0f} | {step.get('shuffle_write_mb', 0):,.0f} | "
                              f"{step.get('spill_disk_mb', 0):,.0f} | {plan} |")
             lines.append("")
+    return lines
+
+
+def load_python_profiles(results_dir: Path = RESULTS_DIR) -> dict[str, dict]:
+    """Every bench.profile_python result, by name (python_profile_<name>.json)."""
+    return {path.stem.removeprefix("python_profile_"): json.loads(path.read_text())
+            for path in sorted(results_dir.glob("python_profile_*.json"))}
+
+
+def python_profile_lines(profiles: dict[str, dict], top: int = 5) -> list[str]:
+    """Per profiled command, the busy seconds of each kind of Python process and its functions
+    with the most samples of their own."""
+    if not profiles:
+        return []
+    lines = ["## Where the Python time went (py-spy: `python -m bench.profile_python`)", ""]
+    for name, profile in profiles.items():
+        kinds = profile["by_process"]
+        busy = ", ".join(f"{kind} {figures['busy_seconds']:,} s" for kind, figures in kinds.items())
+        lines += [f"`{name}`: `{profile['command']}`, {profile['wall_seconds']:,} s wall; Python busy: {busy}.", "",
+                  "| process | function (self) | seconds | share of the process's samples |", "|---|---|---|---|"]
+        for kind, figures in kinds.items():
+            for entry in figures["self"][:top]:
+                lines.append(f"| {kind} | `{entry['function']}` | {entry['seconds']:,} | {entry['share']:.0%} |")
+        lines.append("")
     return lines
 
 
@@ -240,7 +266,7 @@ def main() -> int:
     all_results = load_results()
     if not all_results:
         raise SystemExit(f"no scale results in {RESULTS_DIR}: run python -m bench.bench_scale --scale demo first")
-    (RESULTS_DIR / "SUMMARY.md").write_text(markdown(all_results), encoding="utf-8")
+    (RESULTS_DIR / "SUMMARY.md").write_text(markdown(all_results, load_python_profiles()), encoding="utf-8")
     plot(all_results, RESULTS_DIR / "scaling.png")
     print((RESULTS_DIR / "SUMMARY.md").read_text(encoding="utf-8"))
     return 0

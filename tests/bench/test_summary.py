@@ -75,3 +75,14 @@ def test_the_panel_reference_names_duckdb_and_pandas_for_one_region():
                               "spark_over_pandas": 5.0, "engines_agree": True}}}}
     text = summary.reference_ratios(results)["build_panel"]
     assert "DuckDB 10.0 s (2.0x" in text and "region 27's (1,200 firms): Spark 30.0 s, pandas 6.0 s (5.0x" in text
+
+
+def test_python_profiles_show_busy_seconds_and_top_functions_per_process(tmp_path):
+    profile = {"command": "python -m jobs.score", "wall_seconds": 60.0, "by_process": {
+        "driver": {"busy_seconds": 12.0, "self": [{"function": "run (jobs/score.py)", "seconds": 9.0, "share": 0.75}]},
+        "spark_python_worker": {"busy_seconds": 30.0,
+                                "self": [{"function": "explain (scoring/explain.py)", "seconds": 15.0, "share": 0.5}]}}}
+    (tmp_path / "python_profile_score.json").write_text(json.dumps(profile))
+    text = "\n".join(summary.python_profile_lines(summary.load_python_profiles(tmp_path)))
+    assert "`score`: `python -m jobs.score`, 60.0 s wall; Python busy: driver 12.0 s, spark_python_worker 30.0 s." in text
+    assert "| spark_python_worker | `explain (scoring/explain.py)` | 15.0 | 50% |" in text
