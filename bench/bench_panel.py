@@ -9,7 +9,8 @@ with the Spark JVM's peak memory; computes the nine per-source monthly aggregate
 (features.panel.monthly_aggregates) over every month with Spark, and the same aggregates with
 DuckDB on the same bronze data (the Delta tables' current files, through the deltalake package);
 checks that both engines agree on each aggregate's row count and column totals; then the same
-aggregates for one region's firms (conf benchmarks.pandas_region, as the lake's panel places them)
+aggregates for one region's firms (conf benchmarks.pandas_region, as the lake's panel places them;
+`all` for a lake of one region's size)
 with Spark and with pandas (bench.pandas_panel), checked the same way; and writes
 bench/results/panel.json with the times and their ratios.
 """
@@ -46,6 +47,7 @@ from synthetic.generator import generate
 from synthetic.params import params_from_conf
 
 log = logging.getLogger("bench.panel")
+ALL_FIRMS = "all"  # conf benchmarks.pandas_region: every firm of the panel
 
 
 # DuckDB versions of the rules of features/aggregates.py and features/point_in_time.py, kept as
@@ -216,10 +218,13 @@ def disagreements(reference: str, spark: dict, other: dict) -> dict:
 
 def region_reference(spark, lake: Lake, panel: Path, rules: PanelRules, first_batch: dt.date, start: dt.date,
                      end: dt.date, region: str) -> dict:
-    """The monthly aggregates of one region's firms (those the `panel` table places in `region`), with
-    Spark on the lake's bronze tables restricted to them and with pandas (bench.pandas_panel)."""
-    sirens = [row.siren for row in delta_io.read(spark, panel).where(F.col("region") == region)
-              .select("siren").distinct().collect()]
+    """The monthly aggregates of one region's firms (those the `panel` table places in `region`, or
+    every firm of it with `all`: a lake the size of one region), with Spark on the lake's bronze
+    tables restricted to them and with pandas (bench.pandas_panel)."""
+    firms = delta_io.read(spark, panel)
+    if region != ALL_FIRMS:
+        firms = firms.where(F.col("region") == region)
+    sirens = [row.siren for row in firms.select("siren").distinct().collect()]
     if not sirens:
         raise ValueError(f"no firm of region {region!r} in the panel at {panel}")
     keep = F.broadcast(spark.createDataFrame([(s,) for s in sirens], "siren string"))

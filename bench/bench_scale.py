@@ -111,10 +111,10 @@ def _number(value: str):
     return value
 
 
-def write_conf(work: Path, base: Path, raw: Path, lake: Path, shuffle_partitions: int) -> Path:
+def write_conf(work: Path, base: Path, raw: Path, lake: Path, scale: dict) -> Path:
     """A conf file under `work` extending `base`, with every path of the run under `work` (a conf's
-    relative paths resolve against the folder above its own, here the work folder's parent) and
-    the scale's shuffle partitions."""
+    relative paths resolve against the folder above its own, here the work folder's parent), the
+    scale's shuffle partitions and, when it sets one, its region for pandas."""
     project = load_config(base)
     path, events = work / "conf" / "run.yaml", work / "events"
     for folder in (path.parent, events):
@@ -125,9 +125,10 @@ def write_conf(work: Path, base: Path, raw: Path, lake: Path, shuffle_partitions
                   "truth_dir": str(work / "truth"), "reference_dir": str(project.path("reference_dir"))},
         # Spark's event log, to profile the stages afterwards (spark history server or the JSON itself).
         "spark": {"settings": {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events),
-                               "spark.sql.shuffle.partitions": str(shuffle_partitions)}},
+                               "spark.sql.shuffle.partitions": str(scale["shuffle_partitions"])}},
         "mlflow": {"tracking_uri": f"sqlite:///{work / 'mlflow.db'}",
                    "artifact_location": str(work / "mlflow-artifacts")},
+        **({"benchmarks": {"pandas_region": str(scale["pandas_region"])}} if "pandas_region" in scale else {}),
     }))
     return path
 
@@ -206,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not (raw / batch.name).exists():
             (raw / batch.name).symlink_to(batch)
     scale = bench["scales"][args.scale]
-    run_conf = write_conf(work, args.conf, raw, lake, scale["shuffle_partitions"])
+    run_conf = write_conf(work, args.conf, raw, lake, scale)
 
     figures = {
         "scale": args.scale,

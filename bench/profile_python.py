@@ -70,8 +70,18 @@ def parse(text: str, root: int) -> list[tuple[str, list[str], int]]:
     return stacks
 
 
+# The project's own packages: their functions are listed apart, under the libraries' frames.
+PACKAGES = tuple(sorted(p.name for p in PROJECT_ROOT.iterdir() if (p / "__init__.py").is_file() and p.name != "tests"))
+
+
+def is_project(function: str) -> bool:
+    """Whether a frame (`function (file)`) is code of the project's packages."""
+    return function.rsplit(" (", 1)[-1].split("/", 1)[0] in PACKAGES
+
+
 def summarise(stacks: list[tuple[str, list[str], int]], rate: int, top: int = 15) -> dict:
-    """Busy seconds per process kind and the top functions, self and inclusive, per kind."""
+    """Busy seconds per process kind and the top functions per kind: by samples of their own
+    (self), under them (inclusive), and the project's own functions by inclusive samples."""
     found: dict = {}
     for kind in sorted({kind for kind, _, _ in stacks}):
         own, under = collections.Counter(), collections.Counter()
@@ -84,12 +94,15 @@ def summarise(stacks: list[tuple[str, list[str], int]], rate: int, top: int = 15
                 own[frames[-1]] += count
             for frame in set(frames):
                 under[frame] += count
+        def entries(counts: collections.Counter | list) -> list[dict]:
+            pairs = counts.most_common(top) if isinstance(counts, collections.Counter) else counts[:top]
+            return [{"function": f, "seconds": round(n / rate, 1), "share": round(n / samples, 3)} for f, n in pairs]
+
         found[kind] = {
             "busy_seconds": round(samples / rate, 1),
-            "self": [{"function": f, "seconds": round(n / rate, 1), "share": round(n / samples, 3)}
-                     for f, n in own.most_common(top)],
-            "inclusive": [{"function": f, "seconds": round(n / rate, 1), "share": round(n / samples, 3)}
-                          for f, n in under.most_common(top)],
+            "self": entries(own),
+            "inclusive": entries(under),
+            "project": entries([(f, n) for f, n in under.most_common() if is_project(f)]),
         }
     return found
 

@@ -23,6 +23,8 @@ def test_samples_add_up_per_process_kind_and_function():
     assert found["driver"]["inclusive"][0]["function"] in ("<module> (jobs/score.py)", "run (jobs/score.py)")
     assert found["driver"]["inclusive"][0]["seconds"] == 4.0
     assert found["spark_python_worker"]["self"][0]["function"] == "explain (scoring/explain.py)"
+    assert [e["function"] for e in found["spark_python_worker"]["project"]] == ["explain (scoring/explain.py)"]
+    assert {e["function"] for e in found["driver"]["project"]} == {"<module> (jobs/score.py)", "run (jobs/score.py)"}
 
 
 BUSY_PARENT = ("import subprocess, sys\n"
