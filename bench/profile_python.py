@@ -9,6 +9,8 @@ without py-spy's idle samples, a sample is a moment a Python thread was running.
 bench/results/python_profile_<name>.json: wall seconds, busy seconds per kind (driver, Spark
 Python workers, other Python), and the functions with the most samples of their own (self) and
 under them (inclusive). Only once the command succeeded: py-spy exits 0 whatever its target did.
+py-spy attaches to the command's process: it needs the right to trace it (root, CAP_SYS_PTRACE, or
+kernel.yama.ptrace_scope 0).
 """
 from __future__ import annotations
 

@@ -189,7 +189,7 @@ def markdown(all_results: dict[str, dict], python_profiles: dict[str, dict] | No
             lines += ["", f"Time against firms, log-log slope: {fitted:.2f} (1 grows like the data)."]
         lines.append("")
     lines += profile_lines(all_results)
-    lines += python_profile_lines(python_profiles or {})
+    lines += python_profile_lines(python_profiles or {}, notes.get("python_profiles"))
     lines += ["![scaling](scaling.png)", ""]
     return "\n".join(lines)
 
@@ -223,9 +223,9 @@ def load_python_profiles(results_dir: Path = RESULTS_DIR) -> dict[str, dict]:
             for path in sorted(results_dir.glob("python_profile_*.json"))}
 
 
-def python_profile_lines(profiles: dict[str, dict], top: int = 5) -> list[str]:
-    """Per profiled command, the busy seconds of each kind of Python process and its functions
-    with the most samples of their own."""
+def python_profile_lines(profiles: dict[str, dict], notes: dict | None = None, top: int = 5) -> list[str]:
+    """Per profiled command, the busy seconds of each kind of Python process, its functions with
+    the most samples of their own, and what the profile shows (`notes`, by profile name)."""
     if not profiles:
         return []
     lines = ["## Where the Python time went (py-spy: `python -m bench.profile_python`)", ""]
@@ -238,6 +238,8 @@ def python_profile_lines(profiles: dict[str, dict], top: int = 5) -> list[str]:
             for entry in figures["self"][:top]:
                 lines.append(f"| {kind} | `{entry['function']}` | {entry['seconds']:,} | {entry['share']:.0%} |")
         lines.append("")
+        if (notes or {}).get(name):
+            lines += [notes[name], ""]
     return lines
 
 

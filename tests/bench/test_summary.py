@@ -86,3 +86,10 @@ def test_python_profiles_show_busy_seconds_and_top_functions_per_process(tmp_pat
     text = "\n".join(summary.python_profile_lines(summary.load_python_profiles(tmp_path)))
     assert "`score`: `python -m jobs.score`, 60.0 s wall; Python busy: driver 12.0 s, spark_python_worker 30.0 s." in text
     assert "| spark_python_worker | `explain (scoring/explain.py)` | 15.0 | 50% |" in text
+
+
+def test_a_python_profiles_note_follows_its_table():
+    profile = {"command": "python -m jobs.score", "wall_seconds": 1.0, "by_process": {
+        "driver": {"busy_seconds": 1.0, "self": [{"function": "run (jobs/score.py)", "seconds": 1.0, "share": 1.0}]}}}
+    lines = summary.python_profile_lines({"score": profile}, {"score": "The reasons are 2% of it."})
+    assert lines[-2:] == ["The reasons are 2% of it.", ""]
