@@ -138,7 +138,8 @@ def target_lines(results: dict, targets: dict, notes: dict) -> list[str]:
         else:
             met = measured >= goal if name in AT_LEAST else measured <= goal
             factor = goal / measured if name in AT_LEAST else measured / goal
-            verdict = "met" if met else f"missed, {factor:.1f}x off"
+            # A near miss in percent: "1.0x off" would read as met.
+            verdict = "met" if met else (f"missed, {factor:.1f}x off" if factor >= 1.1 else f"missed by {factor - 1:.1%}")
         bound = "at least" if name in AT_LEAST else "at most"
         lines.append(f"| {name} | {_int(measured) if measured is not None else '?'} | {bound} {goal:,} | {verdict} | "
                      f"{notes.get(name, '')} |")

@@ -54,6 +54,8 @@ def test_targets_say_met_or_by_how_much_they_miss_and_why():
     assert "| refresh_share_of_build | 0.10 | at most 0.05 | missed, 2.0x off |  |" in lines
     assert "| ingest_rows_per_second | 2,000 | at least 100,000 | missed, 50.0x off | per-line parsing |" in lines
     assert "| score_firms_per_second | ? | at least 3,000 | not measured |  |" in lines
+    near = summary.target_lines(results, {"full_build_minutes": 0.96}, {})
+    assert "| full_build_minutes | 1.0 | at most 0.96 | missed by 4.2% |  |" in near
 
 
 def test_the_whole_command_counts_generation_stages_and_references():
