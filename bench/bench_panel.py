@@ -10,9 +10,8 @@ with the Spark JVM's peak memory; computes the nine per-source monthly aggregate
 DuckDB on the same bronze data (the Delta tables' current files, through the deltalake package);
 checks that both engines agree on each aggregate's row count and column totals; then the same
 aggregates for one region's firms (conf benchmarks.pandas_region, as the lake's panel places them;
-`all` for a lake of one region's size)
-with Spark and with pandas (bench.pandas_panel), checked the same way; and writes
-bench/results/panel.json with the times and their ratios.
+`all` for a lake of one region's size) with Spark and with pandas (bench.pandas_panel), checked the
+same way; and writes bench/results/panel.json with the times and their ratios.
 """
 from __future__ import annotations
 
@@ -216,21 +215,23 @@ def disagreements(reference: str, spark: dict, other: dict) -> dict:
     return {name: {"spark": spark[name], reference: other[name]} for name in spark if not agree(spark[name], other[name])}
 
 
-def region_reference(spark, lake: Lake, panel: Path, rules: PanelRules, first_batch: dt.date, start: dt.date,
-                     end: dt.date, region: str) -> dict:
+def region_reference(spark, lake: Lake, bronze: dict[str, DataFrame], panel: Path, rules: PanelRules,
+                     first_batch: dt.date, start: dt.date, end: dt.date, region: str) -> dict:
     """The monthly aggregates of one region's firms (those the `panel` table places in `region`, or
-    every firm of it with `all`: a lake the size of one region), with Spark on the lake's bronze
-    tables restricted to them and with pandas (bench.pandas_panel)."""
+    every firm of it with `all`: a lake the size of one region), with Spark on the `bronze` tables
+    restricted to them and with pandas on the lake's bronze files (bench.pandas_panel)."""
     firms = delta_io.read(spark, panel)
     if region != ALL_FIRMS:
         firms = firms.where(F.col("region") == region)
-    sirens = [row.siren for row in firms.select("siren").distinct().collect()]
+    # Cached: pandas filters its reads by the list this collects; Spark joins the cached table.
+    firms = firms.select("siren").distinct().cache()
+    sirens = [row.siren for row in firms.collect()]
     if not sirens:
         raise ValueError(f"no firm of region {region!r} in the panel at {panel}")
-    keep = F.broadcast(spark.createDataFrame([(s,) for s in sirens], "siren string"))
-    bronze = {name: df.join(keep, "siren", "left_semi") for name, df in build_panel.read_bronze(spark, lake).items()}
+    bronze = {name: df.join(F.broadcast(firms), "siren", "left_semi") for name, df in bronze.items()}
     history = headcount_history(bronze["headcount_company"], bronze["headcount_establishment"])
     spark_figures, spark_seconds = timed_spark_totals(monthly_aggregates(bronze, history, rules, first_batch, start, end))
+    firms.unpersist()
     pandas_figures, pandas_seconds = pandas_panel.timed(
         {source.name: lake.bronze(source.name) for source in SOURCES}, sirens, rules, first_batch, start, end)
     spark_total, pandas_total = sum(spark_seconds.values()), sum(pandas_seconds.values())
@@ -302,8 +303,8 @@ def run(spark, conf: Config, panel_dir: Path | None) -> dict:
             "engines_agree": not found,
             "disagreements": found,
         },
-        "region_aggregates": region_reference(spark, lake, panel_dir or lake.panel, rules, first_batch, start, end,
-                                              str(conf["benchmarks"]["pandas_region"])),
+        "region_aggregates": region_reference(spark, lake, bronze, panel_dir or lake.panel, rules, first_batch, start,
+                                              end, str(conf["benchmarks"]["pandas_region"])),
     }
 
 

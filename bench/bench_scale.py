@@ -7,8 +7,9 @@ its last batch back. Each stage runs as its own `python -m jobs.<stage>` process
 batches (ingest, build_panel, train, score, then the pipeline for the regional lists); then the
 last batch is delivered and `jobs.pipeline --retrain never` runs the monthly refresh. Then the
 references on the same lake: DuckDB on the panel's monthly aggregates and pandas on one region's
-(bench.bench_panel), and LightGBM on the same training rows (bench.bench_train). Per stage: wall and CPU seconds (the
-Python process and its JVM), peak resident memory of each, and the counts the stage logs.
+(bench.bench_panel), and LightGBM on the same training rows (bench.bench_train). Per stage: wall
+and CPU seconds (the Python process and its JVM), peak resident memory of each, and the counts the
+stage logs.
 Written to bench/results/<scale>.json; bench/summary.py turns every scale's file into SUMMARY.md.
 """
 from __future__ import annotations

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
+from features.calendar import add_months, batch_month, batch_name
 from features.catalog import BDF_RATIOS
 from features.panel import PanelRules
 
@@ -58,10 +59,9 @@ def read_region(bronze_dirs: dict[str, Path], sirens: Iterable[str]) -> dict[str
 
 def _known(batch: pd.Series, rule_month: np.ndarray, first_batch: int) -> np.ndarray:
     """The month a row is known (features.point_in_time.known_month)."""
-    digits = batch.astype(str)
-    batch_month = (digits.str[:2].astype(int) + 30) * 12 + digits.str[2:4].astype(int) - 1
-    batch_month = batch_month.to_numpy()
-    return np.where(batch_month <= first_batch, rule_month, np.maximum(batch_month, rule_month))
+    # A delivery has tens of batches: each is parsed once, by the project's rule.
+    batch_months = batch.map({name: month_number(batch_month(name)) for name in batch.unique()}).to_numpy()
+    return np.where(batch_months <= first_batch, rule_month, np.maximum(batch_months, rule_month))
 
 
 def _explode(df: pd.DataFrame, first: np.ndarray, last: np.ndarray, column: str = "period") -> pd.DataFrame:
@@ -136,7 +136,7 @@ def aggregates(tables: dict[str, pd.DataFrame], rules: PanelRules, first_batch: 
         .groupby(["siren", "period", "_batch"], sort=False)["headcount"].sum().reset_index(),
     ], ignore_index=True)
     history["month"] = month_number(history["period"])
-    first_rows = history[history["_batch"] == first_batch.strftime("%y%m")]
+    first_rows = history[history["_batch"] == batch_name(first_batch)]
     delay = (first - first_rows.groupby("siren")["month"].max()).rename("delay")
     low, high = rules.headcount_delay_months
     delay = history["siren"].map(delay).fillna(low).clip(low, high).astype("int64").to_numpy()
@@ -150,7 +150,7 @@ def aggregates(tables: dict[str, pd.DataFrame], rules: PanelRules, first_batch: 
     r = r[r["end_date"] >= r["start_date"]]
     days = (r["end_date"] - r["start_date"]).dt.days + 1
     first_day = np.maximum(r["start_date"].to_numpy(), np.datetime64(start, "ns"))
-    last_day = np.minimum(r["end_date"].to_numpy(), np.datetime64(_last_day(end), "ns"))
+    last_day = np.minimum(r["end_date"].to_numpy(), np.datetime64(add_months(end, 1) - dt.timedelta(days=1), "ns"))
     spells = pd.DataFrame({"siren": r["siren"].to_numpy(), "siret": r["siret"].to_numpy(),
                            "daily_hours": (r["hours_authorised"] / days).to_numpy(),
                            "known": _known(r["_batch"], month_number(r["status_date"]), first)})
@@ -203,11 +203,6 @@ def aggregates(tables: dict[str, pd.DataFrame], rules: PanelRules, first_batch: 
     found["paydex"] = current_months(values, ["siren"], ["value_date", "_batch"], lo, hi, rules.paydex_valid_months,
                                      "value_month")[["siren", "period", "paydex_days"]]
     return found
-
-
-def _last_day(month: dt.date) -> dt.date:
-    following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
 
 
 def totals(df: pd.DataFrame) -> dict[str, float]:

@@ -96,16 +96,11 @@ def summarise(stacks: list[tuple[str, list[str], int]], rate: int, top: int = 15
                 own[frames[-1]] += count
             for frame in set(frames):
                 under[frame] += count
-        def entries(counts: collections.Counter | list) -> list[dict]:
-            pairs = counts.most_common(top) if isinstance(counts, collections.Counter) else counts[:top]
-            return [{"function": f, "seconds": round(n / rate, 1), "share": round(n / samples, 3)} for f, n in pairs]
-
-        found[kind] = {
-            "busy_seconds": round(samples / rate, 1),
-            "self": entries(own),
-            "inclusive": entries(under),
-            "project": entries([(f, n) for f, n in under.most_common() if is_project(f)]),
-        }
+        project = collections.Counter({f: n for f, n in under.items() if is_project(f)})
+        found[kind] = {"busy_seconds": round(samples / rate, 1), **{
+            name: [{"function": f, "seconds": round(n / rate, 1), "share": round(n / samples, 3)}
+                   for f, n in counts.most_common(top)]
+            for name, counts in (("self", own), ("inclusive", under), ("project", project))}}
     return found
 
 

@@ -75,13 +75,16 @@ def reference_ratios(results: dict) -> dict[str, str]:
     found = {}
     panel_results = (results.get("references") or {}).get("panel_aggregates", {}).get("results", {})
     panel, region = panel_results.get("aggregates"), panel_results.get("region_aggregates")
+    parts = []
     if panel:
-        found["build_panel"] = (f"monthly aggregates: Spark {panel['spark_seconds']} s, DuckDB {panel['duckdb_seconds']} s "
-                                f"({panel['spark_over_duckdb']}x; engines agree: {panel['engines_agree']})")
+        parts.append(f"monthly aggregates: Spark {panel['spark_seconds']} s, DuckDB {panel['duckdb_seconds']} s "
+                     f"({panel['spark_over_duckdb']}x; engines agree: {panel['engines_agree']})")
     if region:
-        found["build_panel"] = (f"{found.get('build_panel', '')}; region {region['region']}'s ({region['firms']:,} firms): "
-                                f"Spark {region['spark_seconds']} s, pandas {region['pandas_seconds']} s "
-                                f"({region['spark_over_pandas']}x; engines agree: {region['engines_agree']})").lstrip("; ")
+        parts.append(f"region {region['region']}'s ({region['firms']:,} firms): Spark {region['spark_seconds']} s, "
+                     f"pandas {region['pandas_seconds']} s ({region['spark_over_pandas']}x; "
+                     f"engines agree: {region['engines_agree']})")
+    if parts:
+        found["build_panel"] = "; ".join(parts)
     train = (results.get("references") or {}).get("training", {}).get("results")
     if train:
         spark = train["spark"].get("cached") or next(iter(train["spark"].values()))

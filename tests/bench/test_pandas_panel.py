@@ -27,7 +27,7 @@ def test_pandas_and_spark_agree_on_one_regions_aggregates(spark, tiny_lake):
     first_batch, end = build_panel.batch_bounds(spark, lake)
     start = build_panel.first_data_month(bronze)
 
-    found = bench_panel.region_reference(spark, lake, lake.panel, rules, first_batch, start, end, region)
+    found = bench_panel.region_reference(spark, lake, bronze, lake.panel, rules, first_batch, start, end, region)
 
     assert found["engines_agree"], found["disagreements"]
     assert found["firms"] > 10 and found["region"] == region
